@@ -1,0 +1,485 @@
+"""BrowserEnv: a Playwright page as a gymnasium-style env.
+
+One :class:`Browser` owns a Chromium and a private asyncio loop on a background thread. Any number of
+:class:`BrowserEnv` objects, each with its own page, share it, and may be driven from different threads:
+their calls are scheduled on the one loop, so episodes in different threads overlap their waits on the
+browser. That is how ``--workers`` runs parallel episodes in one browser while the API stays synchronous.
+
+Data enters as actions (``agent.actions``), in screenshot pixels or element references, and leaves as an
+:class:`envs.base.Observation`: a screenshot cropped to the task area, and an element list read from the
+DOM in one script call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from agent import actions as A
+from envs.base import ActionError, Element, Observation
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-frame-rate-limit",
+    "--disable-gpu-vsync", "--disable-dev-shm-usage",
+]
+DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
+
+
+class BrowserCrashed(RuntimeError):
+    """The browser process died under an episode. The episode is lost; the env recovers on reset."""
+
+
+def find_chromium(playwright_default: str | None = None) -> str | None:
+    """Playwright's own Chromium when it is installed, else Debian's. None lets Playwright decide."""
+    env = os.environ.get("SCREENWISE_CHROMIUM")
+    if env:
+        return env
+    if playwright_default and Path(playwright_default).exists():
+        return None
+    for path in DEBIAN_CHROMIUM:
+        if Path(path).exists():
+            return path
+    found = shutil.which("chromium") or shutil.which("google-chrome")
+    if found:
+        return found
+    raise RuntimeError(
+        "No Chromium found. Install one with: sudo apt-get install -y chromium "
+        "(or `playwright install chromium` where downloads work), or set SCREENWISE_CHROMIUM."
+    )
+
+
+class Browser:
+    """One Chromium process on a private event loop. Thread-safe; restartable after a crash."""
+
+    def __init__(self, headless: bool = True, executable: str | None = None, extra_args: tuple = ()):
+        self.headless = headless
+        self.executable = executable
+        self.extra_args = list(extra_args)
+        # A flag Chromium ignores, so tests and tools can find exactly this browser's processes.
+        self.marker = f"--screenwise-browser={uuid.uuid4().hex[:12]}"
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="screenwise-browser", daemon=True)
+        self._thread.start()
+        self._pw = None
+        self._browser = None
+        self.call(self._launch())
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def call(self, coro, timeout: float = 60.0):
+        """Run a coroutine on the browser's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _launch(self):
+        from playwright.async_api import async_playwright
+
+        if self._pw is None:
+            self._pw = await async_playwright().start()
+        executable = self.executable or find_chromium(self._pw.chromium.executable_path)
+        self._browser = await self._pw.chromium.launch(
+            headless=self.headless, executable_path=executable,
+            args=CHROMIUM_FLAGS + self.extra_args + [self.marker],
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    def pids(self) -> list[int]:
+        """PIDs of this browser's processes (main process first), found by the marker flag."""
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if self.marker.encode() in cmd:
+                is_main = not any(c.startswith(b"--type=") for c in cmd)
+                found.append((not is_main, int(proc.name)))
+        return [pid for _, pid in sorted(found)]
+
+    def restart_if_dead(self, seen_generation: int) -> None:
+        """Relaunch Chromium if it died, once per crash however many envs notice it."""
+        with self._lock:
+            if self.generation != seen_generation or self.alive:
+                return
+            self.call(self._relaunch())
+            self.generation += 1
+
+    async def _relaunch(self):
+        try:
+            await self._browser.close()
+        except Exception:
+            pass
+        await self._launch()
+
+    async def new_page(self, viewport: tuple[int, int]):
+        context = await self._browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        return page, cdp
+
+    def close(self) -> None:
+        async def shutdown():
+            try:
+                if self._browser is not None:
+                    await self._browser.close()
+            finally:
+                if self._pw is not None:
+                    await self._pw.stop()
+
+        if self._thread.is_alive():
+            try:
+                self.call(shutdown(), timeout=20)
+            except Exception:
+                pass
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+
+
+class PageHandle:
+    """The synchronous view of a page that tasks and teachers use (privileged: it reads the DOM)."""
+
+    def __init__(self, browser: Browser, page):
+        self.browser = browser
+        self.page = page
+
+    def evaluate(self, js: str, arg: Any = None) -> Any:
+        return self.browser.call(self.page.evaluate(js, arg))
+
+    def goto(self, url: str) -> None:
+        self.browser.call(self.page.goto(url, wait_until="load"))
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+
+# Reads the element list and page facts in one call. Elements are visible things a model can point at:
+# form controls, links, anything with its own text, and text-less leaves such as shapes and swatches.
+ELEMENTS_JS = r"""
+([cx, cy, cw, ch]) => {
+  const out = [];
+  const ROLE = {A: 'link', BUTTON: 'button', SELECT: 'combobox', TEXTAREA: 'textbox', IMG: 'image',
+    LABEL: 'label', LI: 'listitem', TD: 'cell', TH: 'cell', H1: 'heading', H2: 'heading', H3: 'heading',
+    H4: 'heading', CANVAS: 'canvas', circle: 'circle', rect: 'rect', polygon: 'polygon', text: 'text',
+    ellipse: 'ellipse', path: 'path', line: 'line', polyline: 'polyline', svg: 'svg'};
+  const INPUT_ROLE = {checkbox: 'checkbox', radio: 'radio', button: 'button', submit: 'button',
+    reset: 'button', range: 'slider', number: 'spinbutton', color: 'colorpicker'};
+  const squash = s => s.replace(/\s+/g, ' ').trim();
+  const focused = document.activeElement;
+  for (const el of document.body.querySelectorAll('*')) {
+    const tag = el.tagName;
+    if (tag === 'SCRIPT' || tag === 'STYLE' || tag === 'OPTION' || tag === 'BR' || tag === 'NOSCRIPT') continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    const x0 = Math.max(r.left, cx) - cx, y0 = Math.max(r.top, cy) - cy;
+    const x1 = Math.min(r.right, cx + cw) - cx, y1 = Math.min(r.bottom, cy + ch) - cy;
+    if (x1 - x0 < 1 || y1 - y0 < 1) continue;
+    let own = '';
+    for (const n of el.childNodes) if (n.nodeType === 3) own += n.nodeValue;
+    own = squash(own);
+    const isInput = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
+    const control = isInput || tag === 'BUTTON' || tag === 'A' || el.hasAttribute('onclick')
+      || el.hasAttribute('role') || el.hasAttribute('tabindex');
+    const leaf = el.children.length === 0;
+    if (!own && !control && !leaf) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none' || style.opacity === '0') continue;
+    let role = el.getAttribute('role') || ROLE[tag] || '';
+    let text = own;
+    const state = [];
+    if (tag === 'INPUT') {
+      const type = (el.type || 'text').toLowerCase();
+      role = INPUT_ROLE[type] || 'textbox';
+      if (type === 'checkbox' || type === 'radio') { text = ''; if (el.checked) state.push('checked'); }
+      else if (type === 'button' || type === 'submit' || type === 'reset') text = el.value;
+      else { text = el.value || ''; if (!el.value && el.placeholder) state.push('placeholder=' + el.placeholder); }
+    } else if (tag === 'TEXTAREA') {
+      text = el.value || '';
+    } else if (tag === 'SELECT') {
+      text = el.selectedIndex >= 0 ? squash(el.options[el.selectedIndex].text) : '';
+    } else if (tag === 'BUTTON' || tag === 'A') {
+      text = squash(el.innerText || el.textContent || '');
+    }
+    if (!role) role = text ? 'text' : tag.toLowerCase();
+    if (el === focused && el !== document.body) state.push('focused');
+    if (el.disabled) state.push('disabled');
+    out.push([role, text.slice(0, 200), [Math.round(x0), Math.round(y0), Math.round(x1), Math.round(y1)],
+              state.join(' ')]);
+  }
+  return {elements: out, url: location.href, title: document.title};
+}
+"""
+
+SELECT_JS = r"""
+([x, y, option]) => {
+  let el = document.elementFromPoint(x, y);
+  while (el && el.tagName !== 'SELECT') el = el.parentElement;
+  if (!el) return 'there is no drop-down list at that point';
+  const want = option.trim().toLowerCase();
+  let idx = [...el.options].findIndex(o => o.text.trim().toLowerCase() === want);
+  if (idx < 0) idx = [...el.options].findIndex(o => o.text.trim().toLowerCase().includes(want));
+  if (idx < 0) return 'the list has no option "' + option + '"; it has: ' + [...el.options].map(o => o.text.trim()).join(', ');
+  el.selectedIndex = idx;
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  return '';
+}
+"""
+
+TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+KEY_NAMES = {
+    "ctrl": "Control", "control": "Control", "alt": "Alt", "shift": "Shift", "cmd": "Meta", "meta": "Meta",
+    "win": "Meta", "super": "Meta", "command": "Meta", "enter": "Enter", "return": "Enter", "esc": "Escape",
+    "escape": "Escape", "tab": "Tab", "backspace": "Backspace", "delete": "Delete", "del": "Delete",
+    "space": "Space", "up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight",
+    "arrowup": "ArrowUp", "arrowdown": "ArrowDown", "arrowleft": "ArrowLeft", "arrowright": "ArrowRight",
+    "home": "Home", "end": "End", "pageup": "PageUp", "pagedown": "PageDown", "insert": "Insert",
+}
+SCROLL_PIXELS = 100
+
+
+def playwright_key(combo: str) -> str:
+    """'ctrl shift t' -> 'Control+Shift+t'. Raises ActionError for an empty combination."""
+    parts = [p for p in combo.replace("+", " ").split() if p]
+    if not parts:
+        raise ActionError("hotkey needs at least one key, as in hotkey(key='ctrl c')")
+    out = []
+    for p in parts:
+        low = p.lower()
+        if low in KEY_NAMES:
+            out.append(KEY_NAMES[low])
+        elif len(low) > 1 and low[0] == "f" and low[1:].isdigit():
+            out.append(low.upper())
+        elif len(p) == 1:
+            out.append(p)
+        else:
+            raise ActionError(f"unknown key {p!r} in hotkey(key={combo!r})")
+    return "+".join(out)
+
+
+def resolve_target(target: A.Target, elements: list[Element]) -> tuple[int, int]:
+    """A point stays a point; an element reference becomes that element's centre."""
+    if not isinstance(target, A.ElementRef):
+        return int(target[0]), int(target[1])
+    if target.index is not None:
+        if 0 <= target.index < len(elements):
+            return elements[target.index].center
+        raise ActionError(f"there is no element {target.index}; the list has ids 0 to {len(elements) - 1}")
+    want = " ".join(target.text.split()).lower()
+    matches = [e for e in elements if e.text.lower() == want]
+    if not matches:
+        matches = [e for e in elements if want and want in e.text.lower()]
+    if not matches:
+        raise ActionError(f"no element has the text {target.text!r}")
+    if target.nth is not None:
+        if 0 <= target.nth < len(matches):
+            return matches[target.nth].center
+        raise ActionError(f"only {len(matches)} elements have the text {target.text!r}; nth={target.nth} is past them")
+    if len(matches) > 1 and len({e.center for e in matches}) > 1:
+        where = ", ".join(f"{e.role} at {e.center}" for e in matches[:6])
+        raise ActionError(f"{len(matches)} elements have the text {target.text!r} ({where}); add nth=0, nth=1, ...")
+    return matches[0].center
+
+
+class BrowserEnv:
+    """A browser page running one task at a time.
+
+    ``task`` is any object with ``setup(page, seed) -> instruction`` and ``validate(page)``; it may be
+    swapped between episodes with ``reset(options={'task': t})``. ``screenshot=False`` skips screenshots
+    for policies that never look at them (the DOM-reading teachers), which is most of a step's cost.
+    """
+
+    def __init__(self, task=None, *, browser: Browser | None = None, max_steps: int = 10,
+                 viewport: tuple[int, int] = (500, 320), screenshot: bool = True):
+        self.task = task
+        self.max_steps = max_steps
+        self.viewport = viewport
+        self.want_screenshot = screenshot
+        self._own_browser = browser is None
+        self.browser = browser or Browser()
+        self._generation = self.browser.generation
+        self._page, self._cdp = self.browser.call(self.browser.new_page(viewport))
+        self.page = PageHandle(self.browser, self._page)
+        self.crop = (0, 0, viewport[0], viewport[1])
+        self.steps = 0
+        self.done = False
+        self.instruction = ""
+        self.obs: Observation | None = None
+
+    # -- gymnasium API ---------------------------------------------------------------------------------------
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[Observation, dict]:
+        options = options or {}
+        if "task" in options:
+            self.task = options["task"]
+        if self.task is None:
+            raise ValueError("BrowserEnv.reset needs a task: BrowserEnv(task) or reset(options={'task': t})")
+        if not self.browser.alive or self.browser.generation != self._generation:
+            self._recover()
+        seed = 0 if seed is None else int(seed)
+        try:
+            self.instruction = self.task.setup(self.page, seed)
+            self.crop = getattr(self.task, "crop", None) or (0, 0, *self.viewport)
+            self.steps = 0
+            self.done = False
+            self.obs = self._observe("")
+        except Exception as e:
+            self._raise_if_crashed(e)
+            raise
+        return self.obs, {"task": getattr(self.task, "id", ""), "seed": seed}
+
+    def step(self, action) -> tuple[Observation, float, bool, bool, dict]:
+        """One turn: an action, or a list of actions run in order until one fails or the episode ends."""
+        if self.obs is None:
+            raise RuntimeError("call reset() before step()")
+        if self.done:
+            raise RuntimeError("the episode is over; call reset()")
+        batch = action if isinstance(action, (list, tuple)) else [action]
+        self.steps += 1
+        error = ""
+        try:
+            for i, act in enumerate(batch):
+                try:
+                    self.browser.call(self._execute(act, self.obs.elements))
+                except ActionError as e:
+                    error = str(e) if len(batch) == 1 else f"action {i + 1} of {len(batch)}: {e}"
+                if error or i == len(batch) - 1:
+                    break
+                if self.task.validate(self.page)[1]:
+                    break  # the episode ended: later clicks would land on the next episode's start screen
+            # The screenshot waits on a compositor frame (~20 ms here); the task's reward check runs meanwhile.
+            pending = asyncio.run_coroutine_threadsafe(self._observe_async(error), self.browser._loop)
+            reward, self.done, info = self.task.validate(self.page)
+            self.obs = pending.result(60)
+        except Exception as e:
+            self._raise_if_crashed(e)
+            raise
+        truncated = not self.done and self.steps >= self.max_steps
+        return self.obs, float(reward), bool(self.done), truncated, info
+
+    def close(self) -> None:
+        try:
+            self.browser.call(self._page.context.close(), timeout=10)
+        except Exception:
+            pass
+        if self._own_browser:
+            self.browser.close()
+
+    # -- observation ---------------------------------------------------------------------------------------
+    def _observe(self, error: str) -> Observation:
+        return self.browser.call(self._observe_async(error))
+
+    async def _observe_async(self, error: str) -> Observation:
+        x, y, w, h = self.crop
+        facts_job = self._page.evaluate(ELEMENTS_JS, [x, y, w, h])
+        if self.want_screenshot:
+            facts, shot = await asyncio.gather(facts_job, self._screenshot())
+        else:
+            facts, shot = await facts_job, None
+        elements = [Element(i, role, text, tuple(box), state)
+                    for i, (role, text, box, state) in enumerate(facts["elements"])]
+        return Observation(shot, self.instruction, elements, facts["url"], facts["title"], error)
+
+    async def _screenshot(self) -> Image.Image:
+        x, y, w, h = self.crop
+        # CDP directly: Playwright's page.screenshot adds font and caret waits we do not need.
+        data = await self._cdp.send("Page.captureScreenshot", {
+            "format": "png", "optimizeForSpeed": True,
+            "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1},
+        })
+        img = Image.open(io.BytesIO(base64.b64decode(data["data"])))
+        img.load()
+        return img.convert("RGB")
+
+    def screenshot(self) -> Image.Image:
+        return self.browser.call(self._screenshot())
+
+    # -- execution -----------------------------------------------------------------------------------------
+    def _page_point(self, target: A.Target, elements: list[Element]) -> tuple[float, float]:
+        x, y = resolve_target(target, elements)
+        _, _, w, h = self.crop
+        if not (0 <= x < w and 0 <= y < h):
+            raise ActionError(f"the point ({x},{y}) is outside the screen, which is {w}x{h}")
+        return x + self.crop[0], y + self.crop[1]
+
+    async def _execute(self, action, elements: list[Element]) -> None:
+        page, mouse, kb = self._page, self._page.mouse, self._page.keyboard
+        point = lambda t: self._page_point(t, elements)  # noqa: E731
+        if isinstance(action, A.Click):
+            await mouse.click(*point(action.at))
+        elif isinstance(action, A.DoubleClick):
+            await mouse.dblclick(*point(action.at))
+        elif isinstance(action, (A.RightClick,)):
+            await mouse.click(*point(action.at), button="right")
+        elif isinstance(action, A.Hover):
+            await mouse.move(*point(action.at))
+        elif isinstance(action, A.Drag):
+            (x0, y0), (x1, y1) = point(action.start), point(action.end)
+            await mouse.move(x0, y0)
+            await mouse.down()
+            await mouse.move(x1, y1, steps=5)
+            await mouse.up()
+        elif isinstance(action, A.Type):
+            if action.at is not None:
+                await mouse.click(*point(action.at))
+            text, submit = action.content, False
+            if text.endswith("\n"):
+                text, submit = text[:-1], True
+            if text:
+                await kb.type(text)
+            if submit:
+                await kb.press("Enter")
+        elif isinstance(action, A.Hotkey):
+            await kb.press(playwright_key(action.key))
+        elif isinstance(action, A.Scroll):
+            if action.direction not in A.SCROLL_DIRECTIONS:
+                raise ActionError(f"scroll direction must be one of {', '.join(A.SCROLL_DIRECTIONS)}")
+            if action.at is not None:
+                await mouse.move(*point(action.at))
+            dx = {"left": -SCROLL_PIXELS, "right": SCROLL_PIXELS}.get(action.direction, 0)
+            dy = {"up": -SCROLL_PIXELS, "down": SCROLL_PIXELS}.get(action.direction, 0)
+            await mouse.wheel(dx, dy)
+            await page.evaluate(TWO_FRAMES_JS)  # the wheel scrolls asynchronously
+        elif isinstance(action, A.Select):
+            x, y = point(action.at)
+            problem = await page.evaluate(SELECT_JS, [x, y, action.option])
+            if problem:
+                raise ActionError(problem)
+        elif isinstance(action, A.Wait):
+            await asyncio.sleep(max(0.0, min(float(action.seconds), 10.0)))
+        elif isinstance(action, A.Goto):
+            await page.goto(action.url, wait_until="load")
+        elif isinstance(action, A.Back):
+            await page.go_back(wait_until="load")
+        elif isinstance(action, (A.Finished, A.CallUser)):
+            pass  # the agent loop acts on these; the page is left as it is
+        else:
+            raise ActionError(f"{type(action).__name__} cannot run in a browser")
+
+    # -- crashes -------------------------------------------------------------------------------------------
+    def _raise_if_crashed(self, error: Exception) -> None:
+        if not self.browser.alive or self._page.is_closed():
+            raise BrowserCrashed(f"the browser died during the episode: {error}") from error
+
+    def _recover(self) -> None:
+        """A fresh page, after relaunching Chromium if it died."""
+        self.browser.restart_if_dead(self._generation)
+        self._generation = self.browser.generation
+        self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
+        self.page = PageHandle(self.browser, self._page)
+        self.obs = None

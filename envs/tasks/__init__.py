@@ -1,0 +1,52 @@
+"""Tasks, registered by id and kept apart from the envs that run them.
+
+``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, or ``a,b,c``;
+``task_dir`` gives the pages of a user's task directory instead.
+"""
+
+from __future__ import annotations
+
+from envs.tasks.miniwob import MiniWoBTask, miniwob_task, registered_task_names, task_dir_tasks
+
+# The 56-task subset of WebN-T5 / WebGUM / HTML-T5.
+WEBGUM56 = tuple("""
+book-flight choose-date choose-date-easy choose-date-medium choose-list click-button click-button-sequence
+click-checkboxes click-checkboxes-large click-checkboxes-soft click-checkboxes-transfer click-collapsible
+click-collapsible-2 click-color click-dialog click-dialog-2 click-link click-menu click-option click-pie
+click-scroll-list click-shades click-shape click-tab click-tab-2 click-tab-2-hard click-test click-test-2
+click-widget count-shape email-inbox email-inbox-forward-nl email-inbox-forward-nl-turk email-inbox-nl-turk
+enter-date enter-password enter-text enter-text-dynamic enter-time focus-text focus-text-2 grid-coordinate
+guess-number identify-shape login-user login-user-popup multi-layouts multi-orderings navigate-tree
+search-engine social-media social-media-all social-media-some tic-tac-toe use-autocomplete use-spinner
+""".split())
+
+
+def task_names(spec: str) -> list[str]:
+    from envs.teachers import TEACHERS
+
+    if spec == "all":
+        return list(registered_task_names())
+    if spec == "webgum56":
+        return list(WEBGUM56)
+    if spec == "teachers":
+        return [n for n in registered_task_names() if n in TEACHERS]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    known = set(registered_task_names())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise KeyError(f"unknown MiniWoB task(s): {', '.join(unknown)}; see `screenwise tasks`")
+    return names
+
+
+def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWoBTask]:
+    if task_dir:
+        tasks = task_dir_tasks(task_dir)
+        if spec not in ("all", ""):
+            wanted = set(spec.split(","))
+            tasks = [t for t in tasks if t.id in wanted]
+        return tasks
+    return [miniwob_task(n) for n in task_names(spec)]
+
+
+__all__ = ["MiniWoBTask", "WEBGUM56", "miniwob_task", "registered_task_names", "resolve_tasks",
+           "task_dir_tasks", "task_names"]

@@ -1,0 +1,112 @@
+"""MiniWoB++ tasks, served from the installed ``miniwob`` wheel (no clone, no server).
+
+A task page is loaded once per env; each episode then starts in place with a seeded
+``core.startEpisodeReal()``. The page's own 10 s timer is pushed out of reach: the env counts steps instead.
+Reward is ``WOB_RAW_REWARD_GLOBAL``; success is a raw reward above 0, as BrowserGym counts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+TASK_AREA = (0, 0, 160, 210)  # the #wrap div: 50 px instruction band over a 160x160 task area
+
+START_JS = r"""
+async (seed) => {
+  core.EPISODE_MAX_TIME = 1e9;
+  if (core.EP_TIMER !== null) core.endEpisode(0, false, 'reset');
+  Math.seedrandom(String(seed));
+  core.startEpisodeReal();
+  for (let i = 0; i < 100 && typeof WOB_TASK_READY !== 'undefined' && !WOB_TASK_READY; i++)
+    await new Promise(r => setTimeout(r, 20));
+  const u = core.getUtterance();
+  return typeof u === 'string' ? u : u.utterance;
+}
+"""
+
+REWARD_JS = "() => [WOB_RAW_REWARD_GLOBAL, WOB_DONE_GLOBAL, WOB_REWARD_REASON]"
+
+
+def miniwob_html_dir() -> Path:
+    import miniwob
+
+    return Path(miniwob.__file__).parent / "html"
+
+
+@lru_cache(maxsize=1)
+def registered_task_names() -> tuple[str, ...]:
+    """The 125 MiniWoB++ tasks the package registers (the 3 flight tasks need http and are left out)."""
+    import miniwob
+
+    source = (Path(miniwob.__file__).parent / "registration.py").read_text()
+    names = re.findall(r'id="miniwob/([a-z0-9-]+)-v1"', source)
+    return tuple(sorted(set(names)))
+
+
+class MiniWoBTask:
+    """One MiniWoB-style HTML page: the package's own, or a user's page beside ``../core``."""
+
+    crop = TASK_AREA
+
+    def __init__(self, id: str, path: Path):
+        self.id = id
+        self.path = Path(path)
+        self.url = self.path.resolve().as_uri()
+
+    def __repr__(self) -> str:
+        return f"MiniWoBTask({self.id!r})"
+
+    def setup(self, page, seed: int) -> str:
+        if page.url != self.url:
+            page.goto(self.url)
+        return page.evaluate(START_JS, seed).strip()
+
+    def validate(self, page) -> tuple[float, bool, dict]:
+        raw, done, reason = page.evaluate(REWARD_JS)
+        return (float(raw) if done else 0.0), bool(done), {"reason": reason}
+
+    def teacher(self, obs, page):
+        from envs.teachers import TEACHERS
+
+        return TEACHERS[self.id](obs, page)
+
+    @property
+    def has_teacher(self) -> bool:
+        from envs.teachers import TEACHERS
+
+        return self.id in TEACHERS
+
+
+def miniwob_task(name: str) -> MiniWoBTask:
+    path = miniwob_html_dir() / "miniwob" / f"{name}.html"
+    if not path.exists():
+        raise KeyError(f"no MiniWoB task {name!r}")
+    return MiniWoBTask(name, path)
+
+
+def task_dir_tasks(directory: str | os.PathLike) -> list[MiniWoBTask]:
+    """User tasks: every ``*.html`` in DIR, written like the package's tasks (see envs/README.md).
+
+    Their ``../core/`` and ``../common/`` references are made to resolve by linking DIR into a folder
+    that also links the package's ``core`` and ``common``.
+    """
+    directory = Path(directory).resolve()
+    pages = sorted(directory.glob("*.html"))
+    if not pages:
+        raise FileNotFoundError(f"no .html task pages in {directory}")
+    digest = hashlib.sha1(str(directory).encode()).hexdigest()[:10]
+    root = Path(tempfile.gettempdir()) / f"screenwise-tasks-{digest}"
+    root.mkdir(exist_ok=True)
+    html = miniwob_html_dir()
+    for name, target in (("core", html / "core"), ("common", html / "common"), ("tasks", directory)):
+        link = root / name
+        if not link.is_symlink() or link.resolve() != target.resolve():
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target, target_is_directory=True)
+    return [MiniWoBTask(p.stem, root / "tasks" / p.name) for p in pages]

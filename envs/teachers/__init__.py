@@ -1,0 +1,30 @@
+"""Teachers: privileged scripted solvers for MiniWoB++ tasks, registered by task id.
+
+A teacher is ``fn(obs, page) -> (thought, action)``. It reads the current state (the observation and,
+privileged, the DOM through ``page.evaluate``) and returns one action with a one-line Thought that is true
+and specific ("The button labelled 'Ok' is at (80, 131); click it."). It keeps no memory between steps, so
+it can label any state the student reaches (DAgger). Its thoughts become the embedded model's SFT data.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+TEACHERS: dict[str, Callable] = {}
+
+
+def teacher(*names: str):
+    """Register a teacher for one or more task ids."""
+
+    def register(fn):
+        for name in names:
+            if name in TEACHERS:
+                raise ValueError(f"two teachers for {name}")
+            TEACHERS[name] = fn
+        return fn
+
+    return register
+
+
+# Importing the modules registers their teachers.
+from envs.teachers import basic, forms, widgets, composite  # noqa: E402,F401

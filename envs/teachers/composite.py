@@ -1,0 +1,3 @@
+"""Teachers: composite."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Teachers: forms."""
+
+from __future__ import annotations

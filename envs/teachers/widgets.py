@@ -1,0 +1,3 @@
+"""Teachers: widgets."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Training: distillation (SFT) from the teachers, and GRPO on task-success rewards."""
