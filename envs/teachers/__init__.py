@@ -27,4 +27,4 @@ def teacher(*names: str):
 
 
 # Importing the modules registers their teachers.
-from envs.teachers import basic, forms, widgets, composite  # noqa: E402,F401
+from envs.teachers import basic, composite, forms, visual, widgets  # noqa: E402,F401
