@@ -56,7 +56,7 @@ class MiniWoBTask:
     def __init__(self, id: str, path: Path):
         self.id = id
         self.path = Path(path)
-        self.url = self.path.resolve().as_uri()
+        self.url = self.path.absolute().as_uri()  # not resolve(): a task dir reaches ../core through links
 
     def __repr__(self) -> str:
         return f"MiniWoBTask({self.id!r})"

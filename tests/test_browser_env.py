@@ -1,0 +1,136 @@
+"""BrowserEnv against a real Chromium: every primitive on a local page, MiniWoB episodes, check_env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent import actions as A
+from envs.browser import resolve_target
+from envs.base import ActionError, Element
+from envs.check_env import check_env
+from envs.tasks import WEBGUM56, miniwob_task, registered_task_names, resolve_tasks, task_dir_tasks
+from envs.tasks.web import WebTask
+
+PAGES = Path(__file__).parent / "pages"
+EXAMPLES = Path(__file__).parents[1] / "envs" / "tasks" / "examples"
+
+
+def page_log(env) -> str:
+    return env.page.evaluate("() => document.getElementById('log').textContent")
+
+
+def center_of(obs, text):
+    return next(e for e in obs.elements if e.text == text).center
+
+
+def test_registered_suites():
+    names = registered_task_names()
+    assert len(names) == 125
+    assert len(WEBGUM56) == 56 and set(WEBGUM56) <= set(names)
+    assert not any(n.startswith("flight") for n in names)  # the 3 flight tasks need http
+
+
+def test_check_env_miniwob(make_env):
+    check_env(make_env(miniwob_task("click-button")))
+
+
+def test_check_env_user_task_dir(make_env):
+    (task,) = task_dir_tasks(EXAMPLES)
+    env = make_env(task)
+    check_env(env, seed=3)
+    obs, _ = env.reset(seed=3)
+    assert obs.instruction.startswith('Type "Hello ')
+    assert obs.screenshot.size == (160, 210)
+
+
+def test_every_primitive_on_a_real_page(make_env):
+    env = make_env(WebTask((PAGES / "controls.html").as_uri(), "exercise the controls"), max_steps=50)
+    obs, _ = env.reset()
+    assert obs.screenshot.size == (500, 320) and obs.title == "Controls"
+    obs, *_ = env.step(A.Click(center_of(obs, "One")))
+    obs, *_ = env.step(A.DoubleClick(center_of(obs, "Two")))
+    obs, *_ = env.step(A.RightClick(center_of(obs, "Three")))
+    field = next(e for e in obs.elements if e.role == "textbox")
+    obs, *_ = env.step(A.Type("Ada\n", at=field.center))
+    obs, *_ = env.step(A.Hotkey("ctrl k"))
+    combo = next(e for e in obs.elements if e.role == "combobox")
+    obs, *_ = env.step(A.Select(combo.center, "canada"))
+    assert next(e for e in obs.elements if e.role == "combobox").text == "Canada"
+    obs, *_ = env.step(A.Hover((25, 215)))
+    obs, *_ = env.step(A.Drag((25, 215), (125, 215)))
+    assert obs.last_action_error == ""
+    assert page_log(env) == ("click one;dblclick two;context three;enter Ada;ctrl k;chose Canada;"
+                             "hover box;dropped 110;")
+    scroller = env.page.evaluate("() => { const r = document.getElementById('scroller').getBoundingClientRect();"
+                                 " return [r.left + 40, r.top + 30]; }")
+    obs, *_ = env.step(A.Scroll("down", at=tuple(int(v) for v in scroller)))
+    assert env.page.evaluate("() => document.getElementById('scroller').scrollTop") > 0
+
+
+def test_element_references_resolve_or_explain(make_env):
+    env = make_env(WebTask((PAGES / "controls.html").as_uri()), max_steps=50)
+    obs, _ = env.reset()
+    obs, *_ = env.step(A.Click(A.ElementRef(text="one")))  # case-insensitive text match
+    obs, *_ = env.step(A.Click(A.ElementRef(text="Dup")))
+    assert "2 elements have the text 'Dup'" in obs.last_action_error and "nth" in obs.last_action_error
+    obs, *_ = env.step(A.Click(A.ElementRef(text="Dup", nth=1)))
+    idx = next(e.id for e in obs.elements if e.text == "Three")
+    obs, *_ = env.step(A.RightClick(A.ElementRef(index=idx)))
+    assert page_log(env) == "click one;click dup 1;context three;"
+    obs, *_ = env.step(A.Type("x", at=A.ElementRef(text="no such thing")))
+    assert obs.last_action_error == "no element has the text 'no such thing'"
+
+
+def test_resolve_target_errors_are_for_the_model():
+    els = [Element(0, "button", "OK", (0, 0, 10, 10)), Element(1, "button", "OK", (20, 0, 30, 10))]
+    assert resolve_target((3, 4), els) == (3, 4)
+    assert resolve_target(A.ElementRef(text="ok", nth=1), els) == (25, 5)
+    with pytest.raises(ActionError, match="no element 7"):
+        resolve_target(A.ElementRef(index=7), els)
+    with pytest.raises(ActionError, match="nth=5"):
+        resolve_target(A.ElementRef(text="OK", nth=5), els)
+
+
+def test_miniwob_episode_reward_and_truncation(make_env):
+    env = make_env(miniwob_task("click-test-2"), max_steps=2)
+    obs, _ = env.reset(seed=7)
+    assert obs.instruction == "Click button ONE."
+    assert obs.screenshot.size == (160, 210)
+    obs, reward, term, trunc, _ = env.step(A.Click((2, 2)))  # the instruction band: nothing happens
+    assert (reward, term, trunc) == (0.0, False, False)
+    obs, reward, term, trunc, _ = env.step(A.Click((2, 2)))
+    assert (reward, term, trunc) == (0.0, False, True)
+    obs, _ = env.reset(seed=7)
+    obs, reward, term, trunc, _ = env.step(A.Click(A.ElementRef(text="ONE")))
+    assert reward == 1.0 and term and not trunc
+    with pytest.raises(RuntimeError, match="episode is over"):
+        env.step(A.Wait(0))
+    obs, _ = env.reset(seed=8)
+    obs, reward, term, *_ = env.step(A.Click(A.ElementRef(text="TWO")))
+    assert reward == -1.0 and term
+
+
+def test_multi_action_turn_stops_when_the_episode_ends(make_env):
+    env = make_env(miniwob_task("click-test"))
+    obs, _ = env.reset(seed=1)
+    button = A.ElementRef(text="Click Me!")
+    obs, reward, term, *_ = env.step([A.Click(button), A.Click(button), A.Click(button)])
+    assert reward == 1.0 and term
+    # the extra clicks would have started the next episode from the START screen
+    assert env.page.evaluate("() => WOB_DONE_GLOBAL") is True
+
+
+def test_page_timer_is_disabled(make_env):
+    env = make_env(miniwob_task("click-button"))
+    env.reset(seed=0)
+    assert env.page.evaluate("() => core.EPISODE_MAX_TIME") >= 1e9
+
+
+def test_task_specs():
+    assert [t.id for t in resolve_tasks("click-button,enter-text")] == ["click-button", "enter-text"]
+    with pytest.raises(KeyError, match="nope"):
+        resolve_tasks("click-button,nope")
+    teachers = resolve_tasks("teachers")
+    assert len(teachers) >= 6 and all(t.has_teacher for t in teachers)
