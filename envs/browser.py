@@ -17,6 +17,7 @@ import base64
 import io
 import os
 import shutil
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -66,7 +67,8 @@ class Browser:
         self.executable = executable
         self.extra_args = list(extra_args)
         # A flag Chromium ignores, so tests and tools can find exactly this browser's processes.
-        self.marker = f"--screenwise-browser={uuid.uuid4().hex[:12]}"
+        tag = os.environ.get("SCREENWISE_BROWSER_TAG", "")
+        self.marker = f"--screenwise-browser={tag}{uuid.uuid4().hex[:12]}"
         self.generation = 0
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -118,6 +120,7 @@ class Browser:
                 return
             self.call(self._relaunch())
             self.generation += 1
+            print(f"screenwise: Chromium died; relaunched it (restart {self.generation})", file=sys.stderr)
 
     async def _relaunch(self):
         try:

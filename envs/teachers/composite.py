@@ -28,6 +28,14 @@ def in_view(el: dict, box: list | tuple | None = None, margin: int = 2) -> bool:
     return top <= el["y"] <= bottom and 0 <= el["x"] < 160
 
 
+def box_in_view(el: dict, box: list | tuple | None = None, slack: int = 0) -> bool:
+    """Whether an element's whole box (give or take ``slack`` pixels) lies inside ``box`` and the crop."""
+    top, bottom = 50, CROP_H
+    if box is not None:
+        top, bottom = max(top, box[1]), min(bottom, box[3])
+    return el["box"][1] >= top - slack and el["box"][3] <= bottom + slack
+
+
 def scroll_toward(el: dict, box, what: str, where: str) -> tuple[str, A.Scroll]:
     """Scroll the container ``box`` so that ``el`` comes into view."""
     x, y = (box[0] + box[2]) // 2, (max(box[1], 50) + min(box[3], CROP_H)) // 2
@@ -132,7 +140,7 @@ def email_inbox(obs, page):
     trashes = query(page, "#main .email-thread .trash")
     mine = [i for i, t in enumerate(threads) if t["sender"] == name]
     exact = [i for i in mine if threads[i]["body"] == _summary(d["body"])]
-    visible = [i for i in mine if in_view(rows[i], box, 6)]
+    visible = [i for i in mine if box_in_view(rows[i], box, 2)]
     if action == "forward" and exact:
         pick = exact[0]
     else:
@@ -140,13 +148,153 @@ def email_inbox(obs, page):
     row = rows[pick]
     if action in ("delete", "important"):
         icon = (trashes if action == "delete" else stars)[pick]
-        if not in_view(icon, box, 4):
-            return scroll_toward(icon, box, f"The email from '{name}'", "the inbox")
+        if not box_in_view(row, box, 2):
+            return scroll_toward(row, box, f"The email from '{name}'", "the inbox")
         word = "trash" if action == "delete" else "star"
         x, y = _pt(icon)
         return (f"The email from '{name}' is at ({row['x']}, {row['y']}); its {word} icon is at ({x}, {y}); "
                 f"click it.", A.Click((x, y)))
     sender = query(page, "#main .email-thread .email-sender")[pick]
-    if not in_view(sender, box, 4):
-        return scroll_toward(sender, box, f"The email from '{name}'", "the inbox")
+    if not box_in_view(row, box, 2):
+        return scroll_toward(row, box, f"The email from '{name}'", "the inbox")
     return click(sender, f"The email from '{name}'")
+
+
+# -- social media --------------------------------------------------------------------------------------------
+SOCIAL_ACTIONS = {"Share via DM": "share", "Copy link to Tweet": "copy", "Embed Tweet": "embed",
+                  "Mute": "menu-user", "Block": "block-user", "Report": "report", "Reply": "reply",
+                  "Retweet": "retweet", "Like": "like", "Share": "share"}
+
+SOCIAL_JS = r"""
+(buttons) => [...document.querySelectorAll('#area .media')].map((m, i) => {
+  const r = m.getBoundingClientRect(), u = m.querySelector('.username').getBoundingClientRect();
+  const out = {i, ux: Math.round((u.left + u.right) / 2), uy: Math.round((u.top + u.bottom) / 2), user: m.querySelector('.username').textContent, name: m.querySelector('.name').textContent,
+               box: [r.left, r.top, r.right, r.bottom].map(Math.round), buttons: {}};
+  for (const cls of buttons) {
+    const b = m.querySelector('.controls .' + cls);
+    if (!b) continue;
+    const q = b.getBoundingClientRect();
+    out.buttons[cls] = {x: Math.round((q.left + q.right) / 2), y: Math.round((q.top + q.bottom) / 2),
+                        box: [q.left, q.top, q.right, q.bottom].map(Math.round),
+                        active: b.classList.contains('active'), shown: q.width > 0 && q.height > 0};
+  }
+  const ul = m.querySelector('.controls ul');
+  out.menu_open = !!ul && !ul.classList.contains('hide');
+  return out;
+})
+"""
+
+
+def _social_request(instruction: str, posts: list[dict]) -> tuple[str, str]:
+    """The user and the button label the task names; the user is matched against the page's usernames."""
+    label = quoted(instruction)[0]
+    users = sorted({p["user"] for p in posts}, key=len, reverse=True)
+    user = next((u for u in users if re.search(re.escape(u) + r"(?=[\s,.]|$)", instruction)), None)
+    if user is None:
+        user = re.search(r"@[^\s,]+", instruction).group(0)
+    return user, label
+
+
+def _area_box(page):
+    return first(page, "#area")["box"]
+
+
+@teacher("social-media")
+def social_media(obs, page):
+    label = quoted(obs.instruction)[0]
+    cls = SOCIAL_ACTIONS[label]
+    box = _area_box(page)
+    in_menu = cls not in ("reply", "retweet", "like")
+    posts = page.evaluate(SOCIAL_JS, [cls] if not in_menu else ["more", cls])
+    user, label = _social_request(obs.instruction, posts)
+    mine = [p for p in posts if p["user"] == user]
+    # A menu already open on a post by the user: pick the item from it.
+    if in_menu:
+        for p in mine:
+            item = p["buttons"][cls]
+            if p["menu_open"] and item["shown"]:
+                if not box_in_view(item, box):
+                    return scroll_toward(item, box, f"The '{label}' item of the open menu", "the feed")
+                return click(item, f"The menu of the post by {user} is open. The item '{label}'")
+    visible = [p for p in mine if box_in_view(p["buttons"]["more" if in_menu else cls], box)]
+    post = (visible or mine)[0]
+    btn = post["buttons"]["more" if in_menu else cls]
+    if not box_in_view(btn, box):
+        return scroll_toward(btn, box, f"The post by {user}", "the feed")
+    if in_menu:
+        return click(btn, f"The post by {user} is at ({post['ux']}, {post['uy']}); "
+                          f"'{label}' is in its '...' menu. The '...' button")
+    return click(btn, f"The post by {user} is at ({post['ux']}, {post['uy']}). "
+                      f"Its '{label}' button")
+
+
+SOCIAL_BUTTONS = ["reply", "retweet", "like", "share"]
+SOCIAL_LABELS = {"reply": "Reply", "retweet": "Retweet", "like": "Like", "share": "Share"}
+
+
+def _scrolls_to(target_box, box, view_box) -> tuple[str, int]:
+    """Direction and number of 100-pixel wheel steps that bring ``target_box`` into the visible part of ``box``."""
+    top, bottom = max(box[1], 50), min(box[3], CROP_H)
+    if target_box[3] > bottom:
+        return "down", max(1, -(-(target_box[3] - bottom + 4) // 100))
+    return "up", max(1, -(-(top - target_box[1] + 4) // 100))
+
+
+@teacher("social-media-all", "social-media-some")
+def social_media_many(obs, page):
+    label = quoted(obs.instruction)[0]
+    cls = SOCIAL_ACTIONS[label]
+    box = _area_box(page)
+    posts = page.evaluate(SOCIAL_JS, SOCIAL_BUTTONS)
+    user, label = _social_request(obs.instruction, posts)
+    mine = [p for p in posts if p["user"] == user]
+    m = re.search(r"on (\d+) posts? by", obs.instruction)
+    if m is None:  # all posts by the user
+        want = {p["i"] for p in mine}
+    else:  # keep those already on, then the visible ones, then the rest from the top, up to the amount
+        amount = int(m.group(1))
+        on = [p for p in mine if p["buttons"][cls]["active"]]
+        off = [p for p in mine if not p["buttons"][cls]["active"]]
+        off.sort(key=lambda p: (not box_in_view(p["buttons"][cls], box), p["i"]))
+        want = {p["i"] for p in (on + off)[:amount]}
+    todo = []  # (post, button class, turn on?)
+    for p in posts:
+        for c, b in p["buttons"].items():
+            should = p["i"] in want and c == cls
+            if b["active"] != should:
+                todo.append((p, c, should))
+    visible = [t for t in todo if box_in_view(t[0]["buttons"][t[1]], box)]
+    rest = [t for t in todo if t not in visible]
+    submit = first(page, "#submitRow button")
+    parts, actions = [], []
+    if visible:
+        on = [t for t in visible if t[2]]
+        off = [t for t in visible if not t[2]]
+        if on:
+            where = " and ".join(f"({t[0]['buttons'][cls]['x']}, {t[0]['buttons'][cls]['y']})" for t in on)
+            parts.append(f"the '{label}' button{'s' if len(on) > 1 else ''} of {user}'s visible "
+                         f"post{'s' if len(on) > 1 else ''} {'are' if len(on) > 1 else 'is'} at {where}; "
+                         f"click {'them' if len(on) > 1 else 'it'}")
+        for p, c, _ in off:
+            b = p["buttons"][c]
+            whose = f"{p['user']}'s post" if p["user"] != user else f"this post by {user}"
+            parts.append(f"the '{SOCIAL_LABELS[c]}' button of {whose} at ({b['x']}, {b['y']}) is on but "
+                         f"should not be; click it to undo")
+        actions += [A.Click((t[0]["buttons"][t[1]]["x"], t[0]["buttons"][t[1]]["y"])) for t in visible]
+    nxt = rest[0][0]["buttons"][rest[0][1]] if rest else submit
+    if nxt is not None and not box_in_view(nxt, box):
+        direction, n = _scrolls_to(nxt["box"], box, box)
+        x, y = (box[0] + box[2]) // 2, (max(box[1], 50) + min(box[3], CROP_H)) // 2
+        what = "more of the posts to change" if rest else "the Submit button"
+        parts.append(f"{what} {'is' if not rest else 'are'} further {direction}; scroll {direction} "
+                     f"{'once' if n == 1 else f'{n} times'} at ({x}, {y})")
+        actions += [A.Scroll(direction, at=(x, y))] * n
+    elif not todo:
+        x, y = _pt(submit)
+        n = len(want)
+        done = (f"All posts by {user} have '{label}' on" if m is None else
+                f"{n} post{'s' if n > 1 else ''} by {user} {'have' if n > 1 else 'has'} '{label}' on")
+        return f"{done} and nothing else is on. The Submit button is at ({x}, {y}); click it.", A.Click((x, y))
+    thought = "; then ".join(parts)
+    thought = thought[0].upper() + thought[1:] + "."
+    return thought, actions[0] if len(actions) == 1 else actions

@@ -186,3 +186,118 @@ def multi_layouts(obs, page):
             return step
     btn = first(page, "#area button, #area .final, #area .ui-submit")
     return submit(btn, btn["text"], "All three fields are filled in.")
+
+
+# --------------------------------------------------------------------------------------------------------
+def autocomplete(obs, page):
+    """Type the given start of an item, then pick a matching suggestion from the list, then Submit."""
+    start = quoted(obs.instruction)[0]
+    end = quoted(obs.instruction)[1] if "ends with" in obs.instruction else ""
+    field = first(page, "#tags")
+    value = field["value"] or ""
+    ok = lambda s: s.startswith(start) and s.endswith(end)  # noqa: E731
+    items = [li for li in query(page, "ul.ui-autocomplete li") if li["text"]]
+    matches = [li for li in items if ok(li["text"])]
+    rule = f"starts with '{start}'" + (f" and ends with '{end}'" if end else "")
+    on_screen = [li for li in matches if li["box"][3] <= 210]
+    if on_screen:
+        li = on_screen[0]
+        return click(li, f"The suggestion '{li['text']}' {rule}; it")
+    if ok(value) and not items:
+        return submit(first(page, "#subbtn"), "Submit", f"The field holds '{value}', which {rule}.")
+    if not value.startswith(start):
+        return fill(page, field, start, "The 'Tags' field")
+    if matches:
+        # A matching suggestion is below the screen edge: type more of its name to shorten the list.
+        name = matches[0]["text"]
+        more = name[len(value):len(value) + 3] if name.startswith(value) else ""
+        if more:
+            x, y = field["x"], field["y"]
+            return (f"The suggestion '{name}' is below the edge of the screen; type '{more}' more into the "
+                    f"field at ({x}, {y}) to narrow the list.", A.Type(more))
+    if not items:
+        return wait(f"The field holds '{value}' but no suggestions are showing yet")
+    return fill(page, field, start, "The 'Tags' field")
+
+
+teacher("use-autocomplete", "use-autocomplete-nodelay")(autocomplete)
+
+
+@teacher("use-spinner")
+def use_spinner(obs, page):
+    want = int(re.search(r"Select (-?\d+)", obs.instruction).group(1))
+    field = first(page, "#spinner")
+    try:
+        have = int(field["value"])
+    except (TypeError, ValueError):
+        have = None
+    if have == want:
+        return submit(first(page, "#subbtn"), "Submit", f"The spinner shows {want}.")
+    if have is None:
+        return fill(page, field, "0", "The spinner's text")  # pragma: no cover - the field refuses keys
+    arrow = first(page, ".ui-spinner-up" if want > have else ".ui-spinner-down")
+    n = abs(want - have)
+    x, y = arrow["x"], arrow["y"]
+    which = "up" if want > have else "down"
+    times = "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+    return (f"The spinner shows {have} and should show {want}; click its {which} arrow at ({x}, {y}) {times}.",
+            [A.Click((x, y))] * n if n > 1 else A.Click((x, y)))
+
+
+@teacher("guess-number")
+def guess_number(obs, page):
+    """Guess 4 first; after 'higher than k' guess k+2 (at most 9), after 'lower than k' guess k-1.
+
+    Stateless, it reads only the feedback on screen, and needs at most five guesses.
+    """
+    field = first(page, "#tt")
+    fx, fy = left_point(field, 8)
+    lower = first(page, "#lower")
+    higher = first(page, "#higher")
+    if higher:
+        k = int(higher["text"].split()[-1].rstrip("."))
+        guess, why = min(k + 2, 9), f"The page says the number is higher than {k}"
+    elif lower:
+        k = int(lower["text"].split()[-1].rstrip("."))
+        guess, why = k - 1, f"The page says the number is lower than {k}"
+    else:
+        guess, why = 4, "No guess has been made yet"
+    value = field["value"] or ""
+    if value == "":
+        return (f"{why}. The number field is at ({fx}, {fy}); type '{guess}' and press Enter to submit it.",
+                A.Type(f"{guess}\n", at=(fx, fy)))
+    focused, selected = is_focused(page, field, (fx, fy))
+    if focused and selected:
+        return (f"{why}, and the old guess in the number field at ({fx}, {fy}) is selected; type '{guess}' "
+                f"over it and press Enter.", A.Type(f"{guess}\n"))
+    if focused:
+        return (f"{why}. The number field at ({fx}, {fy}) still holds the old guess {value}; select all its "
+                f"text.", A.Hotkey("ctrl a"))
+    return f"{why}. The number field is at ({fx}, {fy}); click it to edit the guess.", A.Click((fx, fy))
+
+
+# --------------------------------------------------------------------------------------------------------
+RESULTS_JS = r"""
+() => [...document.querySelectorAll('#page-content a.search-title')].map(a => +a.getAttribute('data-result'))
+"""
+
+
+@teacher("search-engine")
+def search_engine(obs, page):
+    name = quoted(obs.instruction)[0]
+    n = int(re.search(r"(\d+)(?:st|nd|rd|th) search result", obs.instruction).group(1))
+    step = fill(page, first(page, "#search-text"), name, "The search box")
+    if step:
+        return step
+    results = query(page, "#page-content a.search-title")
+    indices = page.evaluate(RESULTS_JS)
+    if not results or -1 in indices:
+        return click(first(page, "#search"), f"The search box holds '{name}'. The 'Search' button")
+    want_page = (n - 1) // 3 + 1
+    if n - 1 in indices:
+        link = results[indices.index(n - 1)]
+        return click(link, f"Result {n} is '{link['text']}' on page {want_page}; its link")
+    active = first(page, "#pagination li.active a")
+    page_link = next(a for a in query(page, "#pagination a.page-link") if a["text"] == str(want_page))
+    return click(page_link, f"Results are shown 3 per page, so result {n} is on page {want_page} and this is "
+                            f"page {active['text'] if active else '?'}. The page link '{want_page}'")

@@ -156,3 +156,124 @@ def choose_list(obs, page):
         return (f"The drop-down list at ({sel['x']}, {sel['y']}) shows '{shown}', not '{want}'; select '{want}'.",
                 A.Select(_pt(sel), want))
     return click(first(page, "#area button"), f"The list shows '{want}'. The Submit button")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Buttons and widgets
+# ---------------------------------------------------------------------------------------------------------
+
+@teacher("click-button-sequence")
+def click_button_sequence(obs, page):
+    pushed = page.evaluate("() => typeof buttonsPushed === 'undefined' ? [] : buttonsPushed")
+    if not pushed:
+        return click(first(page, "#subbtn"), "Button ONE comes first; it")
+    return click(first(page, "#subbtn2"), "Button ONE has been clicked. Button TWO")
+
+
+@teacher("click-test-transfer")
+def click_test_transfer(obs, page):
+    want = re.search(r"button (\w+)", obs.instruction).group(1)
+    btn = next(b for b in query(page, "#area button") if b["text"] == want)
+    return click(btn, f"The button '{want}'")
+
+
+@teacher("click-widget")
+def click_widget(obs, page):
+    kind = quoted(obs.instruction)[0]
+    el = first(page, f"#area .widget [data-type='{kind}']")
+    return click(el, f"A '{kind}' widget")
+
+
+@teacher("click-dialog")
+def click_dialog(obs, page):
+    return click(first(page, ".ui-dialog-titlebar-close"), "The dialog's close button 'x'")
+
+
+@teacher("click-dialog-2")
+def click_dialog_2(obs, page):
+    want = quoted(obs.instruction)[0]
+    if want == "x":
+        return click(first(page, ".ui-dialog-titlebar-close"), "The dialog's close button 'x'")
+    btn = next(b for b in query(page, ".ui-dialog-buttonpane button") if b["text"] == want)
+    return click(btn, f"The dialog button '{want}'")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# jQuery UI accordions and tabs
+# ---------------------------------------------------------------------------------------------------------
+
+ANIMATING_JS = "() => typeof $ !== 'undefined' && $('#area :animated, .ui-datepicker:animated').length > 0"
+
+
+def _animating(page) -> bool:
+    return bool(page.evaluate(ANIMATING_JS))
+
+
+def _links(page, text: str) -> list[dict]:
+    return [a for a in query(page, "#area .alink") if a["text"] == text]
+
+
+# For each accordion or tab panel, whether it holds a link with this text.
+PANELS_JS = r"""
+([panelSel, text]) => [...document.querySelectorAll(panelSel)].map(p =>
+  [...p.querySelectorAll('.alink')].some(a => a.textContent.trim() === text))
+"""
+
+
+@teacher("click-collapsible", "click-collapsible-nodelay")
+def click_collapsible(obs, page):
+    if _animating(page):
+        return "The section is still sliding open; wait for it to finish.", A.Wait(0.3)
+    head = first(page, "#area h3")
+    if not query(page, "#area .ui-accordion-content"):
+        return click(head, f"The section '{head['text']}' is collapsed. Its header")
+    btn = first(page, "#subbtn")
+    if not _inside(btn):
+        return (f"The section is expanded but the Submit button is below the view; scroll down.",
+                A.Scroll("down", at=(80, 150)))
+    return click(btn, f"The section '{head['text']}' is expanded. The Submit button")
+
+
+@teacher("click-collapsible-2", "click-collapsible-2-nodelay")
+def click_collapsible_2(obs, page):
+    want = quoted(obs.instruction)[-1]
+    if _animating(page):
+        return "A section is still sliding open; wait for it to finish.", A.Wait(0.3)
+    links = [a for a in _links(page, want) if _inside(a)]
+    if links:
+        return click(links[0], f"The link '{want}'")
+    heads = query(page, "#area h3")
+    has = page.evaluate(PANELS_JS, ["#area .ui-accordion-content", want])
+    i = has.index(True)
+    if "ui-state-active" in heads[i]["cls"]:
+        return (f"The link '{want}' in '{heads[i]['text']}' is below the view; scroll down.",
+                A.Scroll("down", at=(80, 150)))
+    return click(heads[i], f"The link '{want}' is inside the collapsed section '{heads[i]['text']}'. Its header")
+
+
+@teacher("click-tab")
+def click_tab(obs, page):
+    want = re.search(r"Tab #\d", obs.instruction).group(0)
+    tab = next(a for a in query(page, "#area ul a") if a["text"] == want)
+    return click(tab, f"The tab '{want}'")
+
+
+@teacher("click-tab-2", "click-tab-2-easy", "click-tab-2-medium", "click-tab-2-hard")
+def click_tab_2(obs, page):
+    want = quoted(obs.instruction)[-1]
+    links = [a for a in _links(page, want) if _inside(a)]
+    if links:
+        return click(links[0], f"The link '{want}'")
+    tabs = query(page, "#area ul a")
+    name = lambda t: t["text"] if t["text"].startswith("Tab") else f"Tab {t['text']}"  # noqa: E731
+    has = page.evaluate(PANELS_JS, ["#area .ui-tabs-panel", want])
+    if True not in has:
+        # click-tab-2-medium empties Tab #2; when the link was there, clicking that tab is the answer.
+        tab = tabs[1]
+        return click(tab, f"No link '{want}' is on {name(tabs[0])}, and {name(tab)} is the other tab; {name(tab)}")
+    i = has.index(True)
+    active = first(page, "#area li.ui-tabs-active a")
+    if active is not None and active["text"] == tabs[i]["text"]:
+        return (f"The link '{want}' on {name(tabs[i])} is below the view; scroll down.",
+                A.Scroll("down", at=(80, 150)))
+    return click(tabs[i], f"The link '{want}' is on {name(tabs[i])}, which is not shown. That tab")
