@@ -10,7 +10,7 @@ import re
 
 from agent import actions as A
 from envs.teachers import teacher
-from envs.teachers.dom import click, first, query, quoted
+from envs.teachers.dom import click, first, query, quoted, wait
 
 CROP_H = 210  # the task area is 160x210 screenshot pixels
 
@@ -36,10 +36,39 @@ def box_in_view(el: dict, box: list | tuple | None = None, slack: int = 0) -> bo
     return el["box"][1] >= top - slack and el["box"][3] <= bottom + slack
 
 
-def scroll_toward(el: dict, box, what: str, where: str) -> tuple[str, A.Scroll]:
+SCROLL_POINT_JS = r"""
+([x0, y0, x1, y1]) => {
+  // A point of the box where the wheel reaches the box itself: its centre unless something covers it.
+  const box = document.elementFromPoint((x0 + x1) / 2, (y0 + y1) / 2);
+  const mine = document.elementFromPoint((x0 + x1) / 2, (y0 + y1) / 2);
+  const root = [...document.querySelectorAll('*')].find(e => { const r = e.getBoundingClientRect();
+    return Math.round(r.left) === x0 && Math.round(r.top) === y0 && Math.round(r.right) === x1 &&
+           Math.round(r.bottom) === y1 && e.scrollHeight > e.clientHeight; });
+  if (!root) return null;
+  for (const fy of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.9])
+    for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+      const x = Math.round(x0 + (x1 - x0) * fx), y = Math.round(y0 + (y1 - y0) * fy);
+      const e = document.elementFromPoint(x, y);
+      if (e && root.contains(e)) return [x, y];
+    }
+  return null;
+}
+"""
+
+
+def scroll_point(page, box) -> tuple[int, int]:
+    """Where to put the wheel to scroll the container with this box (visible part, not covered)."""
+    top, bottom = max(box[1], 50), min(box[3], CROP_H)
+    found = page.evaluate(SCROLL_POINT_JS, [box[0], box[1], box[2], box[3]]) if page is not None else None
+    if found and top <= found[1] <= bottom:
+        return found[0], found[1]
+    return (box[0] + box[2]) // 2, (top + bottom) // 2
+
+
+def scroll_toward(el: dict, box, what: str, where: str, page=None) -> tuple[str, A.Scroll]:
     """Scroll the container ``box`` so that ``el`` comes into view."""
-    x, y = (box[0] + box[2]) // 2, (max(box[1], 50) + min(box[3], CROP_H)) // 2
-    down = el["y"] > y
+    x, y = scroll_point(page, box)
+    down = el["y"] > (max(box[1], 50) + min(box[3], CROP_H)) // 2
     return (f"{what} is {'below' if down else 'above'} the visible part of {where}; "
             f"scroll {'down' if down else 'up'} at ({x}, {y}).",
             A.Scroll("down" if down else "up", at=(x, y)))
@@ -298,3 +327,142 @@ def social_media_many(obs, page):
     thought = "; then ".join(parts)
     thought = thought[0].upper() + thought[1:] + "."
     return thought, actions[0] if len(actions) == 1 else actions
+
+
+# -- file tree -----------------------------------------------------------------------------------------------
+TREE_JS = r"""
+(want) => {
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const spans = [...document.querySelectorAll('#tree span')];
+  const hit = spans.find(s => s.textContent === want && shown(s));
+  const box = s => { const g = document.createRange(); g.selectNodeContents(s); const r = g.getBoundingClientRect();
+    return {x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2),
+            box: [r.left, r.top, r.right, r.bottom].map(Math.round), text: s.textContent,
+            folder: s.classList.contains('folder')}; };
+  if (hit) return {target: box(hit)};
+  // The shown, closed folder that holds the wanted name deepest down the path to it.
+  for (const s of spans) {
+    if (s.textContent !== want) continue;
+    let li = s.parentElement.parentElement.closest('li'), open = null;
+    while (li) {
+      const own = li.querySelector(':scope > span');
+      if (shown(own)) { open = own; break; }
+      li = li.parentElement.closest('li');
+    }
+    if (open) return {open: box(open)};
+  }
+  return {};
+}
+"""
+
+
+@teacher("navigate-tree")
+def navigate_tree(obs, page):
+    want = quoted(obs.instruction)[-1]
+    found = page.evaluate(TREE_JS, want)
+    if "target" in found:
+        t = found["target"]
+        return click(t, f"The {'folder' if t['folder'] else 'file'} named '{want}'")
+    f = found["open"]
+    return click(f, f"'{want}' is inside the closed folder '{f['text']}'. The folder '{f['text']}'")
+
+
+# -- book a flight -------------------------------------------------------------------------------------------
+FLIGHT_JS = r"""
+() => {
+  const v = id => document.getElementById(id).value;
+  const shown = el => { if (!el) return false; const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.display !== 'none' && s.visibility !== 'hidden'; };
+  const act = document.activeElement;
+  return {from: v('flight-from'), to: v('flight-to'), date: v('datepicker'),
+          valid_from: DOMESTIC_FLIGHTS.indexOf(v('flight-from')) !== -1,
+          valid_to: DOMESTIC_FLIGHTS.indexOf(v('flight-to')) !== -1,
+          results: !document.getElementById('results').classList.contains('hide'),
+          calendar: shown(document.getElementById('ui-datepicker-div')),
+          focus: act ? act.id : null};
+}
+"""
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def _flight_field(page, state, key, css, want, label):
+    """The next step for the 'From' or 'To' field, or None when it holds a valid entry containing ``want``."""
+    value = state[key]
+    if state["valid_" + key] and want in value:
+        return None
+    field = first(page, css)
+    if state["focus"] == css[1:]:
+        items = [li for li in query(page, "ul.ui-autocomplete li.ui-menu-item") if want in li["text"]]
+        if items:
+            return click(items[0], f"The suggestion '{items[0]['text']}' for the '{label}' field")
+        if value == want:
+            return wait(f"The '{label}' field holds '{want}' and its suggestions have not appeared yet", 0.5)
+    x, y = _pt(field)
+    if not value:
+        return (f"The '{label}' field is at ({x}, {y}) and empty; type '{want}' into it and wait for the "
+                f"suggestions.", [A.Type(want, at=(x, y)), A.Wait(0.5)])
+    return (f"The '{label}' field at ({x}, {y}) holds '{value}' instead of an entry for '{want}'; select its "
+            f"text, type '{want}' and wait for the suggestions.",
+            [A.Click((x, y)), A.Hotkey("ctrl a"), A.Type(want), A.Wait(0.5)])
+
+
+@teacher("book-flight", "book-flight-nodelay")
+def book_flight(obs, page):
+    m = re.search(r"Book the (\w+) one-way flight from: (.+?) to: (.+?) on (\d\d)/(\d\d)/(\d{4})", obs.instruction)
+    kind, origin, dest = m.group(1), m.group(2), m.group(3)
+    month, day, year = int(m.group(4)), int(m.group(5)), int(m.group(6))
+    date = f"{m.group(4)}/{m.group(5)}/{m.group(6)}"
+    state = page.evaluate(FLIGHT_JS)
+    ok = (state["valid_from"] and origin in state["from"] and state["valid_to"] and dest in state["to"]
+          and state["date"] == date)
+
+    if state["results"]:
+        if not ok:
+            return click(first(page, "#menu-back"), "These results are not for the requested trip. The Back button")
+        flights = page.evaluate(r"""() => [...document.querySelectorAll('#results .flight')].map(f => ({
+            price: +f.querySelector('.flight-price').getAttribute('data-price'),
+            duration: +f.querySelector('.time-duration').getAttribute('data-duration'),
+            text: f.querySelector('.time-duration').textContent}))""")
+        buttons = query(page, "#results .flight-price")
+        key = "price" if kind == "cheapest" else "duration"
+        best = min(range(len(flights)), key=lambda i: flights[i][key])
+        btn = buttons[best]
+        what = (f"The cheapest flight costs ${flights[best]['price']}" if kind == "cheapest" else
+                f"The shortest flight takes {flights[best]['text']}")
+        box = first(page, "#area")["box"]
+        if not box_in_view(btn, box):
+            direction, n = _scrolls_to(btn["box"], box, box)
+            x, y = (box[0] + box[2]) // 2, (max(box[1], 50) + min(box[3], CROP_H)) // 2
+            times = "once" if n == 1 else f"{n} times"
+            return (f"{what}; its 'Book' button is further {direction}. Scroll {direction} {times} at ({x}, {y}).",
+                    A.Scroll(direction, at=(x, y)) if n == 1 else [A.Scroll(direction, at=(x, y))] * n)
+        return click(btn, f"{what}. Its button '{btn['text']}'")
+
+    for step in (_flight_field(page, state, "from", "#flight-from", origin, "From"),
+                 _flight_field(page, state, "to", "#flight-to", dest, "To")):
+        if step is not None:
+            return step
+
+    if state["date"] != date:
+        if not state["calendar"]:
+            return click(first(page, "#datepicker"), f"The departure date must be {date}. The date field")
+        title = first(page, "#ui-datepicker-div .ui-datepicker-title")["text"]
+        shown_month, shown_year = MONTHS.index(title.split()[0]) + 1, int(title.split()[1])
+        diff = (year - shown_year) * 12 + (month - shown_month)
+        if diff:
+            nav = first(page, "#ui-datepicker-div " + (".ui-datepicker-next" if diff > 0 else ".ui-datepicker-prev"))
+            x, y = _pt(nav)
+            word = "Next" if diff > 0 else "Prev"
+            times = "once" if abs(diff) == 1 else f"{abs(diff)} times"
+            return (f"The calendar shows {title} but the date is in {MONTHS[month - 1]} {year}. The '{word}' "
+                    f"arrow is at ({x}, {y}); click it {times}.",
+                    A.Click((x, y)) if abs(diff) == 1 else [A.Click((x, y))] * abs(diff))
+        cell = next(a for a in query(page, "#ui-datepicker-div td a") if a["text"] == str(day))
+        search = first(page, "#search")
+        return (f"The calendar shows {title}. Day {day} is at ({cell['x']}, {cell['y']}); click it, then the "
+                f"Search button at ({search['x']}, {search['y']}).",
+                [A.Click(_pt(cell)), A.Click(_pt(search))])
+
+    return click(first(page, "#search"), f"From, To and the date {date} are filled in. The Search button")

@@ -199,6 +199,8 @@ def autocomplete(obs, page):
     items = [li for li in query(page, "ul.ui-autocomplete li") if li["text"]]
     matches = [li for li in items if ok(li["text"])]
     rule = f"starts with '{start}'" + (f" and ends with '{end}'" if end else "")
+    if value and any(not li["text"].lower().startswith(value.lower()) for li in items):
+        return wait(f"The suggestion list does not match the field's text '{value}' yet", 0.5)
     on_screen = [li for li in matches if li["box"][3] <= 210]
     if on_screen:
         li = on_screen[0]
@@ -216,7 +218,7 @@ def autocomplete(obs, page):
             return (f"The suggestion '{name}' is below the edge of the screen; type '{more}' more into the "
                     f"field at ({x}, {y}) to narrow the list.", A.Type(more))
     if not items:
-        return wait(f"The field holds '{value}' but no suggestions are showing yet")
+        return wait(f"The field holds '{value}' but no suggestions are showing yet", 0.5)
     return fill(page, field, start, "The 'Tags' field")
 
 

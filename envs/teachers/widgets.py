@@ -166,7 +166,7 @@ def choose_list(obs, page):
 def click_button_sequence(obs, page):
     pushed = page.evaluate("() => typeof buttonsPushed === 'undefined' ? [] : buttonsPushed")
     if not pushed:
-        return click(first(page, "#subbtn"), "Button ONE comes first; it")
+        return click(first(page, "#subbtn"), "Button ONE has not been clicked yet. Button ONE")
     return click(first(page, "#subbtn2"), "Button ONE has been clicked. Button TWO")
 
 
@@ -223,7 +223,7 @@ PANELS_JS = r"""
 @teacher("click-collapsible", "click-collapsible-nodelay")
 def click_collapsible(obs, page):
     if _animating(page):
-        return "The section is still sliding open; wait for it to finish.", A.Wait(0.3)
+        return "The section is still sliding open; wait for it to finish.", A.Wait(0.4)
     head = first(page, "#area h3")
     if not query(page, "#area .ui-accordion-content"):
         return click(head, f"The section '{head['text']}' is collapsed. Its header")
@@ -238,7 +238,7 @@ def click_collapsible(obs, page):
 def click_collapsible_2(obs, page):
     want = quoted(obs.instruction)[-1]
     if _animating(page):
-        return "A section is still sliding open; wait for it to finish.", A.Wait(0.3)
+        return "A section is still sliding open; wait for it to finish.", A.Wait(0.4)
     links = [a for a in _links(page, want) if _inside(a)]
     if links:
         return click(links[0], f"The link '{want}'")
@@ -265,15 +265,149 @@ def click_tab_2(obs, page):
     if links:
         return click(links[0], f"The link '{want}'")
     tabs = query(page, "#area ul a")
-    name = lambda t: t["text"] if t["text"].startswith("Tab") else f"Tab {t['text']}"  # noqa: E731
+    name = lambda t: t["text"] if t["text"].startswith("Tab") else f"the tab '{t['text']}'"  # noqa: E731
     has = page.evaluate(PANELS_JS, ["#area .ui-tabs-panel", want])
     if True not in has:
         # click-tab-2-medium empties Tab #2; when the link was there, clicking that tab is the answer.
         tab = tabs[1]
-        return click(tab, f"No link '{want}' is on {name(tabs[0])}, and {name(tab)} is the other tab; {name(tab)}")
+        return click(tab, f"No link '{want}' is on {name(tabs[0])}, so it must be on {name(tab)}. {name(tab)}")
     i = has.index(True)
     active = first(page, "#area li.ui-tabs-active a")
     if active is not None and active["text"] == tabs[i]["text"]:
         return (f"The link '{want}' on {name(tabs[i])} is below the view; scroll down.",
                 A.Scroll("down", at=(80, 150)))
     return click(tabs[i], f"The link '{want}' is on {name(tabs[i])}, which is not shown. That tab")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# jQuery UI menus
+# ---------------------------------------------------------------------------------------------------------
+
+# The menu items along a path of labels: for each, its centre, whether it is shown, hovered, and has a submenu.
+MENU_PATH_JS = r"""
+([rootSel, path]) => {
+  let ul = document.querySelector(rootSel);
+  const out = [];
+  for (const name of path) {
+    if (!ul) break;
+    const li = [...ul.children].find(li => {
+      const d = li.querySelector(':scope > div');
+      return d && d.textContent.replace(/\s+/g, ' ').trim() === name;
+    });
+    if (!li) break;
+    const d = li.querySelector(':scope > div');
+    const r = d.getBoundingClientRect(), s = getComputedStyle(ul);
+    const shown = r.width > 0 && r.height > 0 && s.display !== 'none' && s.visibility !== 'hidden';
+    out.push({name, x: Math.round(r.left + r.width / 2), y: Math.round(r.top + r.height / 2), shown,
+              hovered: li.matches(':hover'), sub: !!li.querySelector(':scope > ul')});
+    ul = li.querySelector(':scope > ul');
+  }
+  return out;
+}
+"""
+
+
+def _menu_step(page, root: str, path: list[str], goal: str):
+    items = page.evaluate(MENU_PATH_JS, [root, path])
+    shown = [it for it in items if it["shown"]]
+    last = shown[-1]
+    if last is items[-1] and len(items) == len(path):
+        return f"The item {goal} is at ({last['x']}, {last['y']}); click it.", A.Click(_pt(last))
+    nxt = path[len(shown)]
+    if last["hovered"]:
+        return f"The submenu of '{last['name']}' is opening; wait for '{nxt}' to appear.", A.Wait(0.4)
+    return (f"The item '{last['name']}' at ({last['x']}, {last['y']}) holds '{nxt}' in its submenu; hover over it "
+            f"to open the submenu.", A.Hover(_pt(last)))
+
+
+@teacher("click-menu")
+def click_menu(obs, page):
+    path = obs.instruction.strip()[len("Select "):].split(">")
+    return _menu_step(page, "#menu", path, f"'{path[-1]}'")
+
+
+MENU_2_ICONS = {"ui-icon-disk": ("Save", "disk"), "ui-icon-seek-start": ("Prev", "seek-start"),
+                "ui-icon-stop": ("Stop", "stop"), "ui-icon-play": ("Play", "play"),
+                "ui-icon-seek-end": ("Next", "seek-end"), "ui-icon-zoomin": ("Zoom In", "zoom-in"),
+                "ui-icon-zoomout": ("Zoom Out", "zoom-out")}
+
+
+@teacher("click-menu-2")
+def click_menu_2(obs, page):
+    labels = quoted(obs.instruction)
+    if len(labels) > 1:
+        want = labels[-1]
+        goal = f"'{want}'"
+    else:
+        icon = page.evaluate("() => document.querySelector('#query .ui-icon').className")
+        want, icon_name = next(v for k, v in MENU_2_ICONS.items() if k in icon.split())
+        goal = f"'{want}' with the {icon_name} icon"
+    if not query(page, "#menu"):
+        return click(first(page, "#open-menu"), "The menu is closed. The 'Menu' button")
+    path = ["Playback", want] if want in ("Prev", "Stop", "Play", "Next") else [want]
+    return _menu_step(page, "#menu", path, goal)
+
+
+# The options of a multiple-choice list box: text, selected, and how much of each the list shows.
+LISTBOX_JS = r"""
+(sel) => {
+  const s = document.querySelector(sel), r = s.getBoundingClientRect();
+  const top = r.top + s.clientTop, bottom = top + s.clientHeight;
+  return {focused: document.activeElement === s, x: Math.round(r.left + r.width / 2),
+          y: Math.round(r.top + r.height / 2), scrollTop: s.scrollTop,
+          maxScroll: s.scrollHeight - s.clientHeight,
+          options: [...s.options].map(o => {
+            const b = o.getBoundingClientRect();
+            const y0 = Math.max(b.top, top), y1 = Math.min(b.bottom, bottom);
+            return {text: o.textContent.trim(), selected: o.selected, x: Math.round(b.left + b.width / 2),
+                    y: Math.round((y0 + y1) / 2), shown: y1 - y0, height: b.height, above: b.top < top};
+          })};
+}
+"""
+
+
+@teacher("click-scroll-list")
+def click_scroll_list(obs, page):
+    m = re.match(r"Select (.*) from the scroll list and click Submit", obs.instruction)
+    want = [w.strip() for w in m.group(1).split(", ")]
+    box = page.evaluate(LISTBOX_JS, "#options")
+    opts = box["options"]
+    names = [o["text"] for o in opts]
+    chosen = [o["text"] for o in opts if o["selected"]]
+    if sorted(chosen) == sorted(want):
+        return click(first(page, "#area button"), f"The list has {_join([repr(w) for w in want])} selected. "
+                                                 "The Submit button")
+    if chosen and set(chosen) <= set(want) and box["focused"]:
+        # Add the missing option with the keyboard: Ctrl+Home/End and Ctrl+arrows move without selecting,
+        # and Ctrl+Space toggles the option reached.
+        add = next(w for w in want if w not in chosen)
+        k = names.index(add)
+        if k <= len(names) - 1 - k:
+            keys = ["ctrl home"] + ["ctrl down"] * k
+            how = f"Ctrl+Home moves to the first option, Ctrl+Down {k} times moves to it" if k else \
+                "Ctrl+Home moves to it, the first option"
+        else:
+            k2 = len(names) - 1 - k
+            keys = ["ctrl end"] + ["ctrl up"] * k2
+            how = f"Ctrl+End moves to the last option, Ctrl+Up {k2} times moves to it" if k2 else \
+                "Ctrl+End moves to it, the last option"
+        return (f"'{chosen[0]}' is selected; '{add}' is option {k + 1} of {len(names)} and must be added without "
+                f"losing it: {how}, and Ctrl+Space selects it.",
+                [A.Hotkey(key) for key in keys + ["ctrl space"]])
+    target = want[0]
+    o = opts[names.index(target)]
+    if o["shown"] >= o["height"] - 1:
+        return f"The option '{target}' is at ({o['x']}, {o['y']}) in the list; click it.", A.Click(_pt(o))
+    up = o["above"]
+    can_scroll = box["scrollTop"] > 0 if up else box["scrollTop"] < box["maxScroll"]
+    if can_scroll:
+        return (f"The option '{target}' is {'above' if up else 'below'} the visible part of the list; scroll the list "
+                f"{'up' if up else 'down'}.", A.Scroll("up" if up else "down", at=(box["x"], box["y"])))
+    # The list cannot scroll further, yet the option is cut off at its edge: click the neighbour that shows
+    # fully and move the selection onto the option with an arrow key.
+    j = names.index(target) + (1 if up else -1)
+    n = opts[j]
+    key = "up" if up else "down"
+    return (f"The option '{target}' is cut off at the {'top' if up else 'bottom'} edge of the list; click "
+            f"'{n['text']}' next to it at ({n['x']}, {n['y']}), then press {key.capitalize()} to select '{target}'.",
+            [A.Click(_pt(n)), A.Hotkey(key)])

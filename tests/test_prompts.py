@@ -1,0 +1,81 @@
+"""The system prompt: generated from the action docstrings, in UI-TARS-1.5's layout, and every example parses."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.actions import ALL_ACTIONS, Back, Click, Goto, Hotkey, LongPress, format_action, parse_action
+from agent.prompts import (
+    ACTION_SETS, ELEMENT_REF_EXAMPLES, OPENING, action_doc, describe_actions, system_prompt,
+)
+
+
+def action_space_lines(prompt: str) -> list[str]:
+    section = prompt.split("## Action Space\n", 1)[1].split("\n## Note", 1)[0]
+    return [line for line in section.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("cls", ALL_ACTIONS, ids=lambda c: c.__name__)
+def test_every_action_documents_itself(cls):
+    description, example = action_doc(cls)
+    assert description and not description.startswith("Example")
+    assert type(parse_action(example)) is cls
+
+
+def test_every_action_is_in_some_set():
+    assert set().union(*ACTION_SETS.values()) == set(ALL_ACTIONS)
+
+
+@pytest.mark.parametrize("name", ACTION_SETS)
+@pytest.mark.parametrize("element_refs", [False, True])
+def test_every_example_in_the_prompt_parses(name, element_refs):
+    lines = action_space_lines(system_prompt("Do it.", name, element_refs=element_refs))
+    assert len(lines) == len(ACTION_SETS[name])
+    for line, cls in zip(lines, ACTION_SETS[name]):
+        example, description = line.split("  # ", 1)
+        action = parse_action(example)
+        assert type(action) is cls
+        assert format_action(action) == example
+        assert description == action_doc(cls)[0]
+
+
+def test_action_sets():
+    desktop = describe_actions("desktop")
+    assert [line.split("(")[0] for line in desktop.splitlines()] == [
+        "click", "left_double", "right_single", "drag", "hotkey", "type", "scroll", "wait", "finished", "call_user"]
+    assert describe_actions("browser").startswith(desktop)
+    assert "goto(" in describe_actions("browser") and "goto(" not in desktop
+    assert "long_press(" in describe_actions("mobile") and "hotkey(" not in describe_actions("mobile")
+    assert describe_actions([Click, Back]).splitlines()[1].startswith("back()")
+    with pytest.raises(ValueError, match="unknown action set"):
+        describe_actions("watch")
+
+
+def test_layout_follows_ui_tars():
+    prompt = system_prompt("Open the settings.", "desktop", language="Chinese")
+    assert prompt.startswith(OPENING + "\n\n## Output Format\n```\nThought: ...\nAction: ...\n```\n\n## Action Space\n")
+    headings = [line for line in prompt.splitlines() if line.startswith("## ")]
+    assert headings == ["## Output Format", "## Action Space", "## Note", "## User Instruction"]
+    assert "- Write the `Thought` part in Chinese." in prompt
+    assert prompt.endswith("## User Instruction\nOpen the settings.")
+    assert "element=" not in prompt and "goto(" not in prompt
+
+
+def test_browser_variant():
+    prompt = system_prompt("Find the price.", "browser")
+    assert "web browser" in prompt and "goto(url='https://example.com')" in prompt
+    assert "web browser" not in system_prompt("Find the price.", "desktop")
+
+
+def test_element_reference_note():
+    prompt = system_prompt("Log in.", "browser", element_refs=True)
+    note = prompt.split("## Note\n", 1)[1].split("\n## User Instruction", 1)[0]
+    assert "element=N" in note and "element='text'" in note
+    for example in ELEMENT_REF_EXAMPLES:
+        assert example in note
+        assert format_action(parse_action(example)) == example
+
+
+def test_custom_action_set():
+    prompt = system_prompt("Press enter.", [Hotkey, LongPress, Goto])
+    assert [line.split("(")[0] for line in action_space_lines(prompt)] == ["hotkey", "long_press", "goto"]
