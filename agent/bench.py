@@ -98,7 +98,10 @@ def run_with_retry(env: BrowserEnv, task, seed: int, policy: Callable) -> dict:
     for attempt in (1, 2):
         t0 = time.perf_counter()
         try:
-            record = play_episode(env, task, seed, policy)
+            if hasattr(policy, "run_episode"):
+                record = policy.run_episode(env, task, seed)
+            else:
+                record = play_episode(env, task, seed, policy)
             if attempt == 2:
                 record["error"] = ""
                 record["retried"] = True
@@ -147,12 +150,16 @@ def check_run_config(out: Path, cfg: BenchConfig) -> None:
 
 # -- running -------------------------------------------------------------------------------------------------
 
-def make_policy(cfg: BenchConfig) -> Callable:
+def make_policy(cfg: BenchConfig):
+    """A step function ``(task, obs, page, rng) -> (thought, action)``, or a model policy whose
+    ``run_episode`` drives the whole episode through the agent loop."""
     if cfg.policy in POLICIES:
         return POLICIES[cfg.policy]
-    from agent.loop import model_policy  # model backends: the agent loop drives the episode
+    if cfg.policy.startswith("model:"):  # the teacher as a Model, through the agent loop
+        cfg = BenchConfig(**{**cfg.__dict__, "policy": cfg.policy.removeprefix("model:")})
+    from agent.loop import ModelPolicy
 
-    return model_policy(cfg.policy, **cfg.extra)
+    return ModelPolicy(cfg.policy, out_dir=cfg.out, **cfg.extra)
 
 
 def run_bench(cfg: BenchConfig) -> dict:
@@ -160,7 +167,7 @@ def run_bench(cfg: BenchConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
     tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
-    if cfg.policy == "teacher":
+    if cfg.policy in ("teacher", "model:teacher"):
         missing = [t.id for t in tasks if not t.has_teacher]
         if missing and cfg.tasks != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")

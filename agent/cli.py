@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -17,6 +18,65 @@ def cmd_bench(args: argparse.Namespace) -> int:
     summary = run_bench(cfg)
     print(format_table(summary))
     print(f"results: {cfg.out}/results.jsonl  summary: {cfg.out}/summary.json  chart: {cfg.out}/success.png")
+    return 0
+
+
+def print_event(kind: str, data: dict) -> None:
+    """The live stream of a run: thoughts and actions as they happen."""
+    if kind == "start":
+        print(f"Task: {data['instruction']}", flush=True)
+    elif kind == "step":
+        print(f"[step {data['index']}] Thought: {data.get('thought') or '-'}", flush=True)
+        if data.get("actions"):
+            print(f"          Action: {' | '.join(data['actions'])}", flush=True)
+        if data.get("error"):
+            print(f"          Parse error: {data['error'].splitlines()[0]}", flush=True)
+        for cue in data.get("feedback") or []:
+            print(f"          Feedback: {cue}", flush=True)
+    elif kind == "end":
+        print(f"Result: {data['status']} (success={data['success']}, reward={data['reward']}, "
+              f"steps={data['steps']}, {data['seconds']} s)" + (f" answer: {data['answer']}" if data["answer"] else ""),
+              flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agent.loop import Agent, AgentConfig
+    from agent.viewer import write_viewer
+    from envs.browser import Browser, BrowserEnv
+    from envs.tasks import miniwob_task
+    from envs.tasks.web import WebTask
+    from models import load_model
+
+    if bool(args.url) == bool(args.task):
+        raise SystemExit("give exactly one of --url URL or --task MINIWOB_TASK")
+    task = WebTask(args.url, args.instruction) if args.url else miniwob_task(args.task)
+    args.out = args.out or time.strftime("runs/run-%Y%m%d-%H%M%S")
+    browser = Browser(headless=not args.headed)
+    env = BrowserEnv(task, browser=browser, max_steps=args.max_steps,
+                     viewport=tuple(int(v) for v in args.viewport.split("x")))
+    try:
+        model = load_model(args.model, env=env)
+        cfg = AgentConfig(max_steps=args.max_steps, element_refs=args.element_refs)
+        agent = Agent(model, env, cfg, out_dir=args.out, on_event=print_event, ask_user=ask_in_terminal)
+        result = agent.run(args.instruction or None, seed=args.seed)
+    finally:
+        env.close()
+        browser.close()
+    print(f"viewer: {write_viewer(args.out)}")
+    return 0 if result.status in ("done", "finished") else 1
+
+
+def ask_in_terminal(question: str) -> str | None:
+    if not sys.stdin.isatty():
+        return None
+    print(f"The agent asks for help: {question}")
+    return input("your answer (empty to stop): ").strip() or None
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from agent.viewer import write_viewer
+
+    print(write_viewer(args.run_dir))
     return 0
 
 
@@ -46,6 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run episodes on Ray actors: a local Ray, or the cluster at ADDRESS")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(func=cmd_bench)
+
+    run = sub.add_parser("run", help="do one task with a model, streaming thoughts and actions")
+    run.add_argument("instruction", nargs="?", default="", help="what to do (MiniWoB tasks bring their own)")
+    run.add_argument("--url", help="start page")
+    run.add_argument("--task", help="a MiniWoB task id instead of a URL")
+    run.add_argument("--seed", type=int, default=0, help="episode seed (MiniWoB)")
+    run.add_argument("--model", default="embedded", help="embedded | teacher | hf:DIR | http://HOST:PORT/v1 | vllm:DIR")
+    run.add_argument("--max-steps", type=int, default=15)
+    run.add_argument("--element-refs", action="store_true", help="show the model the element list")
+    run.add_argument("--viewport", default="500x320", help="browser viewport WxH")
+    run.add_argument("--headed", action="store_true", help="show the browser window")
+    run.add_argument("--out", default=None, help="trajectory directory (default runs/run-TIMESTAMP)")
+    run.set_defaults(func=cmd_run)
+
+    view = sub.add_parser("view", help="write the HTML viewer for a run directory")
+    view.add_argument("run_dir")
+    view.set_defaults(func=cmd_view)
 
     tasks = sub.add_parser("tasks", help="list tasks of a suite")
     tasks.add_argument("suite", nargs="?", default="all", help="all | webgum56 | teachers")

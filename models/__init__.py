@@ -1,1 +1,49 @@
-"""Model backends behind one small protocol, and the embedded tiny VLM."""
+"""Model backends behind one small protocol (models/base.py), and the embedded tiny VLM.
+
+``load_model(spec)`` understands:
+
+- ``embedded``: the checkpoint shipped in this repo (models/embedded/checkpoint), run with transformers;
+- ``teacher``: the privileged scripted teachers (needs the env: ``load_model("teacher", env=env)``);
+- ``hf:DIR`` or a directory: any local HF VLM of the Qwen2.5-VL family, run with transformers;
+- ``http://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
+- ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``).
+
+Heavy libraries are imported only when the backend that needs them is chosen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
+
+
+def load_model(spec: str, env=None, coord_space: str | None = None):
+    kw = {"coord_space": coord_space} if coord_space else {}
+    if spec == "teacher":
+        from models.teacher import TeacherModel
+
+        if env is None:
+            raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
+        return TeacherModel(env)
+    if spec == "embedded":
+        spec = f"hf:{EMBEDDED_DIR}"
+        kw.setdefault("coord_space", "pixels")
+    if spec.startswith(("http://", "https://", "openai:")):
+        from models.openai_compat import OpenAICompatModel
+
+        url = spec.removeprefix("openai:")
+        url, _, model = url.partition("#")
+        return OpenAICompatModel(url, model=model, **kw)
+    if spec.startswith("vllm:"):
+        from models.vllm_backend import VLLMModel
+
+        return VLLMModel(spec.removeprefix("vllm:"), **kw)
+    path = spec.removeprefix("hf:")
+    if spec.startswith("hf:") or Path(path).is_dir():
+        if not Path(path).is_dir():
+            raise FileNotFoundError(f"no model directory at {path}")
+        from models.hf import TransformersModel
+
+        return TransformersModel(path, **kw)
+    raise ValueError(f"unknown model spec {spec!r}: use embedded, teacher, hf:DIR, http://HOST:PORT/v1 or vllm:DIR")

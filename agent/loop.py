@@ -1,0 +1,275 @@
+"""The agent loop: render prompt -> generate -> parse -> execute -> record, until done or out of budget.
+
+Self-correction is part of the loop and visible in the trajectory: a reply that does not parse goes back to
+the model as an error (capped), an action with no visible effect earns a reflection cue, and the same action
+on the same screen gets a nudge at 3 repeats and stops the run at 5. New behaviour is an override of one
+method: ``decide`` (best-of-N lives there), ``confirm`` (a person approves actions), ``feedback``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from agent import actions as A
+from agent.coords import to_screen
+from agent.memory import Memory, Turn, observation_notes
+from agent.prompts import system_prompt
+from agent.trajectory import TrajectoryWriter, prompt_for_file
+
+NO_EFFECT = ("Your last action changed nothing on the screen. Check that it hit the right target "
+             "before you try again.")
+
+
+@dataclass
+class AgentConfig:
+    max_steps: int = 15
+    """Turns, parse failures included."""
+    max_seconds: float = 300.0
+    """Wall-clock budget for one run."""
+    keep_images: int = 5
+    """Screenshots kept in the prompt; older ones become a placeholder."""
+    max_format_errors: int = 3
+    """Consecutive unparseable replies before the run stops."""
+    loop_nudge: int = 3
+    """Same action on the same screen this many times: the model is told to try something else."""
+    loop_stop: int = 5
+    """... and this many times: the run stops."""
+    best_of: int = 1
+    """Sample this many replies and take the action most of them agree on."""
+    temperature: float = 0.0
+    """Sampling temperature (best-of-N uses at least 0.7)."""
+    max_tokens: int = 256
+    action_set: str = "browser"
+    """Actions described in the prompt: browser | desktop | mobile."""
+    element_refs: bool = False
+    """Show the element list and allow element=... references (small models, set-of-marks)."""
+
+
+@dataclass
+class RunResult:
+    status: str  # done | finished | needs_user | step_budget | time_budget | format_errors | loop | error
+    success: bool
+    reward: float
+    answer: str
+    steps: int
+    seconds: float
+    trajectory: Path | None = None
+    error: str = ""
+
+
+@dataclass
+class Decision:
+    output: str
+    response: A.Response | None
+    error: str = ""
+
+
+@dataclass
+class _State:
+    feedback: list[str] = field(default_factory=list)
+    format_errors: int = 0
+    repeats: int = 0
+    last_key: str = ""
+
+
+class Agent:
+    def __init__(self, model, env, config: AgentConfig | None = None, out_dir: str | Path | None = None,
+                 on_event: Callable[[str, dict], None] | None = None,
+                 ask_user: Callable[[str], str | None] | None = None):
+        self.model, self.env = model, env
+        self.config = config or AgentConfig()
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.on_event = on_event or (lambda kind, data: None)
+        self.ask_user = ask_user
+
+    # -- overridable pieces ----------------------------------------------------------------------------------
+    def decide(self, messages: list[dict]) -> Decision:
+        cfg = self.config
+        n = max(1, cfg.best_of)
+        temperature = max(cfg.temperature, 0.7) if n > 1 else cfg.temperature
+        gens = self.model.generate(messages, n=n, temperature=temperature, max_tokens=cfg.max_tokens)
+        parsed = []
+        for g in gens:
+            try:
+                parsed.append((g.text, A.parse_response(g.text)))
+            except A.ActionParseError as e:
+                error = str(e)
+        if not parsed:
+            return Decision(gens[0].text, None, error)
+        votes = Counter(tuple(A.format_action(a) for a in r.actions) for _, r in parsed)
+        best = votes.most_common(1)[0][0]
+        text, response = next(p for p in parsed if tuple(A.format_action(a) for a in p[1].actions) == best)
+        return Decision(text, response)
+
+    def confirm(self, actions: list) -> str:
+        """Return '' to go ahead, or a reason the actions were refused (the model sees it)."""
+        return ""
+
+    def feedback(self, before, after, actions: list) -> list[str]:
+        cues = []
+        if actions and not all(isinstance(a, (A.Wait, A.Finished, A.CallUser)) for a in actions) \
+                and not after.last_action_error and screen_key(before) == screen_key(after):
+            cues.append(NO_EFFECT)
+        return cues
+
+    # -- the loop ------------------------------------------------------------------------------------------
+    def run(self, instruction: str | None = None, seed: int | None = None, task=None) -> RunResult:
+        cfg, t0 = self.config, time.monotonic()
+        obs, info = self.env.reset(seed=seed, options={"task": task} if task is not None else None)
+        instruction = instruction or obs.instruction
+        memory = Memory(system_prompt(instruction, cfg.action_set, element_refs=cfg.element_refs))
+        writer = self._writer(instruction, seed, info)
+        st, status, reward, answer, step = _State(), "", 0.0, "", 0
+        self.on_event("start", {"instruction": instruction})
+        while not status:
+            if step >= cfg.max_steps:
+                status = "step_budget"
+                break
+            if time.monotonic() - t0 > cfg.max_seconds:
+                status = "time_budget"
+                break
+            notes = observation_notes(obs, st.feedback, cfg.element_refs)
+            messages = memory.render(obs.screenshot, notes, cfg.keep_images)
+            t_gen = time.monotonic()
+            decision = self.decide(messages)
+            t_gen = time.monotonic() - t_gen
+            record = {"index": step, "raw_output": decision.output, "error": decision.error, "feedback": st.feedback,
+                      "prompt": messages, "screenshot": obs.screenshot}
+            memory.turns.append(Turn(obs.screenshot, notes, decision.output))
+            step += 1
+            st.feedback = []
+            if decision.response is None:  # the model sees the parse error next turn
+                st.format_errors += 1
+                st.feedback = [f"Your last reply could not be parsed: {decision.error}"]
+                status = "format_errors" if st.format_errors >= cfg.max_format_errors else ""
+                self._record(writer, record, t_gen, reward=0.0)
+                continue
+            st.format_errors = 0
+            response = decision.response
+            record.update(thought=response.thought, reflection=response.reflection,
+                          actions=[A.format_action(a) for a in response.actions])
+            size = obs.screenshot.size if obs.screenshot is not None else (1, 1)
+            actions = [to_screen(a, self.model.coord_space, size) for a in response.actions]
+            refusal = self.confirm(actions)
+            if refusal:
+                st.feedback = [f"Your action was not carried out: {refusal}"]
+                self._record(writer, record, t_gen, reward=0.0)
+                continue
+            finish = next((a for a in actions if isinstance(a, (A.Finished, A.CallUser))), None)
+            todo = [a for a in actions if not isinstance(a, (A.Finished, A.CallUser))]
+            if todo:
+                before = obs
+                obs, reward, terminated, truncated, _ = self.env.step(todo)
+                st.feedback = self.feedback(before, obs, todo) + self._loop_check(before, todo, st)
+                if st.repeats >= cfg.loop_stop:
+                    status = "loop"
+                elif terminated:
+                    status = "done"
+                elif truncated:
+                    status = "step_budget"
+            if isinstance(finish, A.Finished) and not status:
+                status, answer = "finished", finish.content
+            elif isinstance(finish, A.CallUser) and not status:
+                reply = self.ask_user(response.thought or "The agent needs help.") if self.ask_user else None
+                if reply is None:
+                    status = "needs_user"
+                else:
+                    st.feedback.append(f"The person answered: {reply}")
+            self._record(writer, record, t_gen, reward=reward)
+        success = reward > 0
+        result = RunResult(status, success, reward, answer, step, round(time.monotonic() - t0, 3),
+                           writer.dir if writer else None)
+        if writer:
+            writer.save_image(obs.screenshot, "final.png")
+            writer.end({k: v for k, v in result.__dict__.items() if k != "trajectory"})
+        self.on_event("end", result.__dict__)
+        return result
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _loop_check(self, before, actions: list, st: _State) -> list[str]:
+        key = screen_key(before) + "|" + "|".join(A.format_action(a) for a in actions)
+        st.repeats = st.repeats + 1 if key == st.last_key else 1
+        st.last_key = key
+        if st.repeats >= self.config.loop_nudge:
+            return [f"You have done the same action on the same screen {st.repeats} times and it is not "
+                    "working. Try something different."]
+        return []
+
+    def _writer(self, instruction: str, seed, info: dict) -> TrajectoryWriter | None:
+        if self.out_dir is None:
+            return None
+        return TrajectoryWriter(self.out_dir, {
+            "instruction": instruction, "seed": seed, "task": info.get("task", ""),
+            "model": getattr(self.model, "name", type(self.model).__name__), "config": self.config.__dict__,
+        })
+
+    def _record(self, writer, record: dict, seconds: float, reward: float) -> None:
+        self.on_event("step", {**record, "reward": reward})
+        if writer is None:
+            return
+        shot = writer.save_image(record.pop("screenshot"), f"step_{record['index']:03d}.png")
+        n_images = sum(isinstance(m["content"], list) and any(p.get("type") == "image_url" for p in m["content"])
+                       for m in record["prompt"])
+        # The prompt's images are this step's and earlier steps' screenshots, oldest first.
+        names = [f"step_{i:03d}.png" for i in range(record["index"] + 1 - n_images, record["index"] + 1)]
+        record["prompt"] = prompt_for_file(record["prompt"], names)
+        writer.step({**record, "screenshot": shot, "reward": reward, "seconds": round(seconds, 4)})
+
+
+def screen_key(obs) -> str:
+    """A fingerprint of what is on screen: pixels and elements."""
+    h = hashlib.sha1()
+    if obs.screenshot is not None:
+        h.update(obs.screenshot.tobytes())
+    for e in obs.elements:
+        h.update(f"{e.role}|{e.text}|{e.bbox}|{e.state}".encode())
+    return h.hexdigest()
+
+
+class ModelPolicy:
+    """A bench policy that plays each episode through the agent loop with a model (see agent/bench.py)."""
+
+    needs_screenshot = True
+
+    def __init__(self, spec: str, out_dir: str | Path | None = None, config: AgentConfig | None = None,
+                 coord_space: str | None = None):
+        self.spec, self.out_dir, self.coord_space = spec, out_dir, coord_space
+        self.config = config or AgentConfig()
+        self._shared = None
+        self._lock = threading.Lock()
+
+    def model_for(self, env):
+        from models import load_model
+
+        if self.spec == "teacher":  # bound to the env it reads
+            return load_model("teacher", env=env)
+        with self._lock:
+            if self._shared is None:
+                self._shared = _Serialized(load_model(self.spec, coord_space=self.coord_space))
+        return self._shared
+
+    def run_episode(self, env, task, seed: int) -> dict:
+        out = Path(self.out_dir) / "trajectories" / task.id / str(seed) if self.out_dir else None
+        cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps})
+        result = Agent(self.model_for(env), env, cfg, out_dir=out).run(seed=seed, task=task)
+        return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
+                "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
+
+
+class _Serialized:
+    """One model shared by worker threads, one call at a time (backends are not thread-safe)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.name, self.coord_space = getattr(model, "name", "model"), model.coord_space
+        self._lock = threading.Lock()
+
+    def generate(self, *args, **kw):
+        with self._lock:
+            return self.model.generate(*args, **kw)

@@ -1,0 +1,70 @@
+"""Memory is typed steps; the prompt is rebuilt from them every turn.
+
+The layout follows UI-TARS-1.5: the task prompt in the first user message, then for each earlier turn a user
+message with its screenshot and an assistant message with the model's reply, then the current screenshot.
+Only the last ``keep_images`` screenshots are sent; older ones become a one-line placeholder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from envs.base import Element, Observation
+from models.messages import image_part, text_part
+
+
+@dataclass
+class Turn:
+    """One finished turn: what the model saw (screenshot + notes) and what it wrote."""
+
+    screenshot: Image.Image | None
+    notes: str
+    output: str
+
+
+@dataclass
+class Memory:
+    task_prompt: str
+    turns: list[Turn] = field(default_factory=list)
+
+    def render(self, screenshot: Image.Image | None, notes: str, keep_images: int = 5) -> list[dict]:
+        """Messages for the next turn: the task, the earlier turns, then the current screen and notes."""
+        messages = [{"role": "user", "content": self.task_prompt}]
+        seen = self.turns + [Turn(screenshot, notes, "")]
+        first_image = len(seen) - keep_images
+        for i, turn in enumerate(seen):
+            parts = []
+            if turn.screenshot is not None:
+                parts.append(image_part(turn.screenshot) if i >= first_image
+                             else text_part(f"(screenshot of step {i} omitted)"))
+            if turn.notes:
+                parts.append(text_part(turn.notes))
+            messages.append({"role": "user", "content": parts or [text_part(f"Step {i}.")]})
+            if i < len(self.turns):
+                messages.append({"role": "assistant", "content": turn.output})
+        return messages
+
+
+def describe_elements(elements: list[Element], limit: int = 40) -> str:
+    """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``."""
+    lines = []
+    for e in elements[:limit]:
+        state = f" ({e.state})" if e.state else ""
+        text = f" '{e.text[:60]}'" if e.text else ""
+        lines.append(f"[{e.id}] {e.role}{text}{state} at ({e.center[0]},{e.center[1]})")
+    if len(elements) > limit:
+        lines.append(f"... {len(elements) - limit} more")
+    return "\n".join(lines)
+
+
+def observation_notes(obs: Observation, feedback: list[str], show_elements: bool) -> str:
+    """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements."""
+    parts = []
+    if obs.last_action_error:
+        parts.append(f"Error from your last action: {obs.last_action_error}")
+    parts += feedback
+    if show_elements and obs.elements:
+        parts.append("Elements:\n" + describe_elements(obs.elements))
+    return "\n".join(parts)
