@@ -7,6 +7,10 @@ may instead hold an :class:`ElementRef`, which the env resolves against the curr
 
 Each class docstring is two parts: a one-line description, then ``Example:`` and a line in the action
 language. The prompt is generated from these docstrings, and a test parses every example.
+
+Below the classes is the action language itself: ``parse_response`` / ``format_response`` for a whole reply,
+``parse_action`` / ``format_action`` for one action, and ``parse_point`` for the coordinate syntaxes. Anything
+unreadable raises ``ActionParseError``, whose message goes back to the model.
 """
 
 from __future__ import annotations
@@ -390,8 +394,8 @@ def parse_point(text: str) -> Point:
 
 
 _POINT_WRAPPERS = (("<|box_start|>", "<|box_end|>"), ("<point>", "</point>"), ("<bbox>", "</bbox>"))
-_COORD = re.compile(r"\d+(?:\.\d*)?")
-_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?")
+_COORD = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 _UNESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -422,7 +426,7 @@ class _Bare:
     text: str
 
 
-Value = Union[str, int, float, _Bare]
+_Value = Union[str, int, float, _Bare]
 
 
 class _Reader:
@@ -469,10 +473,12 @@ class _Reader:
             if label and label.group(1) == "Action":  # a model that repeats 'Action:' before each action
                 self.pos = label.end()
                 continue
+            if label:
+                raise self.fail(f"'{label.group(1)}:' must come before 'Action:'; the actions come last",
+                                _REPLY_FORM)
             out.append(self.call())
 
     def call(self) -> Action:
-        start = self.pos
         word = self.match(_NAME)
         if word is None:
             raise self.fail("Expected an action name")
@@ -484,7 +490,7 @@ class _Reader:
                                    f"Example: {example(Click)}")
         form = example(_CLASSES[name])
         self.expect("(", f"Expected '(' after the action name '{word}'", form)
-        args: dict[str, Value] = {}
+        args: dict[str, _Value] = {}
         self.skip_space()
         while self.peek() != ")":
             key = self.match(_NAME)
@@ -501,21 +507,15 @@ class _Reader:
             elif self.peek() != ")":
                 raise self.fail(f"Expected ',' or ')' after the argument '{key}' of {word}(...)", form)
         self.pos += 1
-        try:
-            return _build(name, _Args(word, args, form))
-        except ActionParseError:
-            raise
-        except ValueError as e:  # a dataclass rejected the values
-            raise ActionParseError(f"{self.text[start:self.pos]!r} is not a valid action: {e}. "
-                                   f"Expected form: {form}") from None
+        return _build(name, _Args(word, args, form))
 
-    def value(self, form: str) -> Value:
+    def value(self, form: str) -> _Value:
         self.skip_space()
         char = self.peek()
         if char in ("'", '"'):
             return self.string(char, form)
-        if char.isdigit():
-            text = self.match(_NUMBER)
+        text = self.match(_NUMBER)
+        if text is not None:
             return float(text) if any(c in text for c in ".eE") else int(text)
         if char in ("(", "["):
             closing = ")" if char == "(" else "]"
@@ -554,7 +554,7 @@ class _Reader:
 class _Args:
     """The named arguments of one call, taken one by one; any left over are reported as unknown."""
 
-    def __init__(self, word: str, values: dict[str, Value], form: str):
+    def __init__(self, word: str, values: dict[str, _Value], form: str):
         self.word, self.values, self.form = word, values, form
         self.given = ", ".join(f"{name}=" for name in values)
 
@@ -562,7 +562,7 @@ class _Args:
         got = f" (it got {self.given})" if self.given else ""
         return ActionParseError(f"{problem}{got}. Expected form: {self.form}")
 
-    def take(self, *names: str) -> Value | None:
+    def take(self, *names: str) -> _Value | None:
         given = [n for n in names if n in self.values]
         if len(given) > 1:
             raise self.error(f"{self.word}() got both {given[0]}= and {given[1]}=, which mean the same")

@@ -215,7 +215,8 @@ def test_reply_variants():
 
 
 def test_canonical_reply_text():
-    assert format_response(Response((Click((1, 2)), Back()), "go")) == "Thought: go\nAction: click(start_box='(1,2)')\n\nback()"
+    two = Response((Click((1, 2)), Back()), "go")
+    assert format_response(two) == "Thought: go\nAction: click(start_box='(1,2)')\n\nback()"
     assert format_response(Response((Wait(),), "t", "r")) == "Reflection: r\nThought: t\nAction: wait()"
 
 
@@ -271,7 +272,7 @@ SEEDS = [format_response(Response((parse_action(example(cls)),), thought))
     'Action: click(point="<point>5 6</point>")\n\nhotkey(keys="ctrl v")',
     "Action: click(start_box=<|box_start|>(1,2)<|box_end|>)",
 ]
-NOISE = string.ascii_letters + string.digits + TRICKY + "_.;{}\uff1a"
+NOISE = string.ascii_letters + string.digits + TRICKY + "_.;{}\uff1a\u00b2\u0663\u2028\x00"
 
 
 def mutate(rng: random.Random, text: str) -> str:
@@ -319,3 +320,13 @@ def test_fuzzed_replies_never_crash():
     assert crashes == [], crashes[:5]
     assert parsed + errors == 10_000
     assert errors > 3_000 and parsed > 1_000, (parsed, errors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80) | st.builds(lambda a, b: a + "Action: " + b, st.text(max_size=20), st.text(max_size=60)))
+def test_any_text_parses_or_raises_a_parse_error(text):
+    try:
+        response = parse_response(text)
+    except ActionParseError:
+        return
+    assert parse_response(format_response(response)) == response

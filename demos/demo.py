@@ -1,0 +1,59 @@
+"""`make demo`: the main job, offline. The agent loop plays a handful of MiniWoB++ tasks with the embedded
+model (the teacher model until a checkpoint ships), streaming thoughts and actions, then prints the success
+table and the path of the trajectory viewer.
+
+    .venv/bin/python demos/demo.py [--model embedded|teacher|hf:DIR|http://HOST:PORT/v1] [--seeds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from agent.cli import print_event
+from agent.loop import Agent, AgentConfig
+from agent.viewer import write_viewer
+from envs.browser import Browser, BrowserEnv
+from envs.tasks import miniwob_task
+from models import EMBEDDED_DIR, load_model
+
+TASKS = ["click-button", "enter-text", "click-checkboxes", "login-user", "click-tab-2", "email-inbox"]
+HELD_OUT_SEEDS = 5000  # far from every seed used in training
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default = "embedded" if (EMBEDDED_DIR / "config.json").exists() else "teacher"
+    ap.add_argument("--model", default=default)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--out", default=time.strftime("runs/demo-%Y%m%d-%H%M%S"))
+    args = ap.parse_args()
+
+    browser = Browser()
+    env = BrowserEnv(browser=browser, max_steps=10)
+    model = load_model(args.model, env=env)
+    embedded = args.model == "embedded"
+    config = AgentConfig(max_steps=10, element_refs=embedded, prompt="compact" if embedded else "uitars")
+    rows = []
+    try:
+        for name in TASKS:
+            for seed in range(HELD_OUT_SEEDS, HELD_OUT_SEEDS + args.seeds):
+                print(f"\n=== {name} (seed {seed}) ===")
+                agent = Agent(model, env, config, out_dir=f"{args.out}/trajectories/{name}/{seed}",
+                              on_event=print_event)
+                r = agent.run(seed=seed, task=miniwob_task(name))
+                rows.append((name, seed, r.success, r.steps, r.seconds))
+    finally:
+        env.close()
+        browser.close()
+
+    print(f"\nmodel: {args.model}")
+    print(f"{'task':20s} {'seed':>5s} {'success':>8s} {'steps':>6s} {'seconds':>8s}")
+    for name, seed, ok, steps, secs in rows:
+        print(f"{name:20s} {seed:5d} {str(ok):>8s} {steps:6d} {secs:8.2f}")
+    print(f"success: {sum(r[2] for r in rows)}/{len(rows)}")
+    print(f"viewer: {write_viewer(args.out)}")
+
+
+if __name__ == "__main__":
+    main()
