@@ -49,6 +49,9 @@ class AgentConfig:
     """Actions described in the prompt: browser | desktop | mobile."""
     element_refs: bool = False
     """Show the element list and allow element=... references (small models, set-of-marks)."""
+    prompt: str = "uitars"
+    """uitars: UI-TARS-1.5's multi-turn layout with screenshots. compact: one message with the screen, the
+    task, the earlier actions as text and the notes (the embedded model's layout)."""
 
 
 @dataclass
@@ -135,7 +138,8 @@ class Agent:
                 status = "time_budget"
                 break
             notes = observation_notes(obs, st.feedback, cfg.element_refs)
-            messages = memory.render(obs.screenshot, notes, cfg.keep_images)
+            messages = (memory.render_compact(instruction, obs.screenshot, notes) if cfg.prompt == "compact"
+                        else memory.render(obs.screenshot, notes, cfg.keep_images))
             t_gen = time.monotonic()
             decision = self.decide(messages)
             t_gen = time.monotonic() - t_gen
@@ -154,6 +158,7 @@ class Agent:
             response = decision.response
             record.update(thought=response.thought, reflection=response.reflection,
                           actions=[A.format_action(a) for a in response.actions])
+            memory.actions += record["actions"]
             size = obs.screenshot.size if obs.screenshot is not None else (1, 1)
             actions = [to_screen(a, self.model.coord_space, size) for a in response.actions]
             refusal = self.confirm(actions)
@@ -214,8 +219,8 @@ class Agent:
         if writer is None:
             return
         shot = writer.save_image(record.pop("screenshot"), f"step_{record['index']:03d}.png")
-        n_images = sum(isinstance(m["content"], list) and any(p.get("type") == "image_url" for p in m["content"])
-                       for m in record["prompt"])
+        n_images = sum(p.get("type") == "image_url" for m in record["prompt"] if isinstance(m["content"], list)
+                       for p in m["content"])
         # The prompt's images are this step's and earlier steps' screenshots, oldest first.
         names = [f"step_{i:03d}.png" for i in range(record["index"] + 1 - n_images, record["index"] + 1)]
         record["prompt"] = prompt_for_file(record["prompt"], names)

@@ -28,6 +28,16 @@ class Turn:
 class Memory:
     task_prompt: str
     turns: list[Turn] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # canonical text of every action done so far
+
+    def render_compact(self, instruction: str, screenshot: Image.Image | None, notes: str,
+                       keep_actions: int = 8) -> list[dict]:
+        """One user message for small models: the screen, the task, the actions so far, then the notes."""
+        done = self.actions[-keep_actions:]
+        history = "\n".join(f"{len(self.actions) - len(done) + i + 1}. {a}" for i, a in enumerate(done)) or "none"
+        text = f"Task: {instruction}\nPrevious actions:\n{history}" + (f"\n{notes}" if notes else "")
+        parts = ([image_part(screenshot)] if screenshot is not None else []) + [text_part(text)]
+        return [{"role": "user", "content": parts}]
 
     def render(self, screenshot: Image.Image | None, notes: str, keep_images: int = 5) -> list[dict]:
         """Messages for the next turn: the task, the earlier turns, then the current screen and notes."""
