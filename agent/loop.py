@@ -171,6 +171,7 @@ class Agent:
             if todo:
                 before = obs
                 obs, reward, terminated, truncated, _ = self.env.step(todo)
+                record["action_error"] = obs.last_action_error
                 st.feedback = self.feedback(before, obs, todo) + self._loop_check(before, todo, st)
                 if st.repeats >= cfg.loop_stop:
                     status = "loop"
@@ -212,6 +213,7 @@ class Agent:
         return TrajectoryWriter(self.out_dir, {
             "instruction": instruction, "seed": seed, "task": info.get("task", ""),
             "model": getattr(self.model, "name", type(self.model).__name__), "config": self.config.__dict__,
+            "coord_space": self.model.coord_space,
         })
 
     def _record(self, writer, record: dict, seconds: float, reward: float) -> None:
