@@ -167,7 +167,7 @@ def run_bench(cfg: BenchConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
     tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
-    if cfg.policy in ("teacher", "model:teacher"):
+    if cfg.policy in ("teacher", "model:teacher", "model:teacher:student"):
         missing = [t.id for t in tasks if not t.has_teacher]
         if missing and cfg.tasks != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")

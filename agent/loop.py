@@ -239,6 +239,17 @@ def screen_key(obs) -> str:
     return h.hexdigest()
 
 
+SMALL_MODEL_SPECS = ("embedded", "teacher:student")
+
+
+def config_for(spec: str) -> AgentConfig:
+    """The embedded model (and the teacher speaking its form) reads the compact prompt with the element list;
+    everything else gets UI-TARS-1.5's layout."""
+    if spec in SMALL_MODEL_SPECS:
+        return AgentConfig(prompt="compact", element_refs=True)
+    return AgentConfig()
+
+
 class ModelPolicy:
     """A bench policy that plays each episode through the agent loop with a model (see agent/bench.py)."""
 
@@ -247,15 +258,15 @@ class ModelPolicy:
     def __init__(self, spec: str, out_dir: str | Path | None = None, config: AgentConfig | None = None,
                  coord_space: str | None = None):
         self.spec, self.out_dir, self.coord_space = spec, out_dir, coord_space
-        self.config = config or AgentConfig()
+        self.config = config or config_for(spec)
         self._shared = None
         self._lock = threading.Lock()
 
     def model_for(self, env):
         from models import load_model
 
-        if self.spec == "teacher":  # bound to the env it reads
-            return load_model("teacher", env=env)
+        if self.spec.startswith("teacher"):  # bound to the env it reads
+            return load_model(self.spec, env=env)
         with self._lock:
             if self._shared is None:
                 self._shared = _Serialized(load_model(self.spec, coord_space=self.coord_space))

@@ -4,6 +4,7 @@
 
 - ``embedded``: the checkpoint shipped in this repo (models/embedded/checkpoint), run with transformers;
 - ``teacher``: the privileged scripted teachers (needs the env: ``load_model("teacher", env=env)``);
+  ``teacher:student`` answers in the embedded model's form (element references, short thoughts);
 - ``hf:DIR`` or a directory: any local HF VLM of the Qwen2.5-VL family, run with transformers;
 - ``http://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
 - ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``).
@@ -20,12 +21,12 @@ EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
 
 def load_model(spec: str, env=None, coord_space: str | None = None):
     kw = {"coord_space": coord_space} if coord_space else {}
-    if spec == "teacher":
+    if spec in ("teacher", "teacher:student"):
         from models.teacher import TeacherModel
 
         if env is None:
             raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
-        return TeacherModel(env)
+        return TeacherModel(env, student=spec == "teacher:student")
     if spec == "embedded":
         spec = f"hf:{EMBEDDED_DIR}"
         kw.setdefault("coord_space", "pixels")

@@ -3,6 +3,10 @@
 A teacher reads the DOM of the page the agent is working on, so this model is bound to an env. It ignores the
 messages' images and answers with the teacher's Thought and action in the canonical action language, in
 screen pixels. Served over HTTP (``models/serve.py``) it still reads the env in the serving process.
+
+``student=True`` answers in the embedded model's form instead (train/student_form.py): element references by
+copied text and thoughts without coordinates. Distillation data is recorded this way, so the history in each
+prompt is what the student itself would have written.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ from models.base import Generation
 
 
 class TeacherModel:
-    name = "teacher"
     coord_space = "pixels"
 
-    def __init__(self, env):
+    def __init__(self, env, student: bool = False):
         self.env = env
+        self.student = student
+        self.name = "teacher:student" if student else "teacher"
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
                  max_tokens: int = 256) -> list[Generation]:
         thought, action = self.env.task.teacher(self.env.obs, self.env.page)
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
+        if self.student:
+            from train.student_form import student_action, student_thought
+
+            actions = tuple(student_action(a, self.env.obs.elements) for a in actions)
+            thought = student_thought(thought)
         text = format_response(Response(actions, thought=thought))
         return [Generation(text) for _ in range(n)]

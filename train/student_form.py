@@ -1,0 +1,79 @@
+"""The student's form of a teacher's answer: element references by copied text, short thoughts.
+
+Teachers answer in screen pixels ("The button labelled 'no' is at (17, 159); click it." /
+``click(start_box='(17,159)')``). A small model copies far better than it reads coordinates off a list, so
+for the embedded model each point is rewritten as a reference to the element under it:
+
+- the smallest element under the point that has visible text becomes ``element='text'`` (with ``nth=`` when
+  several elements share the text), checked by resolving it back to a point inside that element;
+- a point on a text-less element (a text box, a shape, a swatch) is snapped to that element's centre, which
+  the element list shows, so it is still a copy;
+- anything else keeps its pixels.
+
+The thought loses its coordinates ("The button labelled 'no'; click it."), since the reference carries
+the position; that keeps the output short, which is most of the model's latency.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from agent import actions as A
+from envs.base import ActionError, Element
+from envs.browser import resolve_target
+
+SNAP_PIXELS = 4
+
+
+def _contains(e: Element, x: int, y: int) -> bool:
+    x0, y0, x1, y1 = e.bbox
+    return x0 <= x < x1 and y0 <= y < y1
+
+
+def _area(e: Element) -> int:
+    x0, y0, x1, y1 = e.bbox
+    return (x1 - x0) * (y1 - y0)
+
+
+def reference_for(point: A.Point, elements: list[Element]) -> A.Target:
+    """The student's way to name what is at ``point``: text reference, snapped centre, or the point."""
+    x, y = point
+    under = sorted((e for e in elements if _contains(e, x, y)), key=_area)
+    for e in under:
+        if not e.text or len(e.text) > 40:
+            continue
+        for ref in (A.ElementRef(text=e.text), *(A.ElementRef(text=e.text, nth=k) for k in range(6))):
+            try:
+                rx, ry = resolve_target(ref, elements)
+            except ActionError:
+                continue
+            if _contains(e, rx, ry):
+                return ref
+        break  # the innermost text element could not be named uniquely: do not name an outer one
+    if under and not under[0].text:
+        cx, cy = under[0].center
+        if abs(cx - x) <= SNAP_PIXELS and abs(cy - y) <= SNAP_PIXELS:
+            return (cx, cy)
+    return point
+
+
+def student_action(action, elements: list[Element]):
+    """The same action with every point rewritten by :func:`reference_for`. Drags keep their pixels."""
+    if isinstance(action, A.Drag):
+        return action
+    at = getattr(action, "at", None)
+    if at is None or isinstance(at, A.ElementRef):
+        return action
+    return dataclasses.replace(action, at=reference_for(at, elements))
+
+
+_AT_POINT = re.compile(r"\s*(?:is |are )?(?:at|to) \(\d+, ?\d+\)")
+_POINT = re.compile(r"\s*\(\d+, ?\d+\)")
+
+
+def student_thought(thought: str) -> str:
+    """The teacher's thought without coordinates: "X is at (3, 4); click it." -> "X; click it."."""
+    text = _AT_POINT.sub("", thought)
+    text = _POINT.sub("", text)
+    return re.sub(r"\s+([;,.])", r"\1", text).strip()
