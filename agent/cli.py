@@ -63,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         env.close()
         browser.close()
     print(f"viewer: {write_viewer(args.out)}")
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
     return 0 if result.status in ("done", "finished") else 1
 
 
@@ -77,6 +79,14 @@ def cmd_view(args: argparse.Namespace) -> int:
     from agent.viewer import write_viewer
 
     print(write_viewer(args.run_dir))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from models import load_model
+    from models.serve import serve_forever
+
+    serve_forever(load_model(args.model, coord_space=args.coord_space), args.host, args.port, args.quiet)
     return 0
 
 
@@ -123,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     view = sub.add_parser("view", help="write the HTML viewer for a run directory")
     view.add_argument("run_dir")
     view.set_defaults(func=cmd_view)
+
+    serve = sub.add_parser("serve", help="serve a local model as an OpenAI-compatible endpoint")
+    serve.add_argument("--model", default="embedded", help="embedded | hf:DIR | DIR | vllm:DIR")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--coord-space", default=None, help="override how the model writes coordinates")
+    serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    serve.set_defaults(func=cmd_serve)
 
     tasks = sub.add_parser("tasks", help="list tasks of a suite")
     tasks.add_argument("suite", nargs="?", default="all", help="all | webgum56 | teachers")

@@ -21,6 +21,7 @@ from agent.coords import to_screen
 from agent.memory import Memory, Turn, observation_notes
 from agent.prompts import system_prompt
 from agent.trajectory import TrajectoryWriter, prompt_for_file
+from models.base import ModelError
 
 NO_EFFECT = ("Your last action changed nothing on the screen. Check that it hit the right target "
              "before you try again.")
@@ -57,6 +58,7 @@ class AgentConfig:
 @dataclass
 class RunResult:
     status: str  # done | finished | needs_user | step_budget | time_budget | format_errors | loop | error
+    # ("error": the model backend failed, e.g. its server is unreachable; ``error`` says why)
     success: bool
     reward: float
     answer: str
@@ -128,7 +130,7 @@ class Agent:
         instruction = instruction or obs.instruction
         memory = Memory(system_prompt(instruction, cfg.action_set, element_refs=cfg.element_refs))
         writer = self._writer(instruction, seed, info)
-        st, status, reward, answer, step = _State(), "", 0.0, "", 0
+        st, status, reward, answer, step, error = _State(), "", 0.0, "", 0, ""
         self.on_event("start", {"instruction": instruction})
         while not status:
             if step >= cfg.max_steps:
@@ -137,11 +139,15 @@ class Agent:
             if time.monotonic() - t0 > cfg.max_seconds:
                 status = "time_budget"
                 break
-            notes = observation_notes(obs, st.feedback, cfg.element_refs)
+            notes = observation_notes(obs, st.feedback, cfg.element_refs, compact=cfg.prompt == "compact")
             messages = (memory.render_compact(instruction, obs.screenshot, notes) if cfg.prompt == "compact"
                         else memory.render(obs.screenshot, notes, cfg.keep_images))
             t_gen = time.monotonic()
-            decision = self.decide(messages)
+            try:
+                decision = self.decide(messages)
+            except ModelError as e:  # the backend, not the model: stop with the trajectory so far on disk
+                status, error = "error", str(e)
+                break
             t_gen = time.monotonic() - t_gen
             record = {"index": step, "raw_output": decision.output, "error": decision.error, "feedback": st.feedback,
                       "prompt": messages, "screenshot": obs.screenshot}
@@ -190,7 +196,7 @@ class Agent:
             self._record(writer, record, t_gen, reward=reward)
         success = reward > 0
         result = RunResult(status, success, reward, answer, step, round(time.monotonic() - t0, 3),
-                           writer.dir if writer else None)
+                           writer.dir if writer else None, error)
         if writer:
             writer.save_image(obs.screenshot, "final.png")
             writer.end({k: v for k, v in result.__dict__.items() if k != "trajectory"})
@@ -244,9 +250,12 @@ SMALL_MODEL_SPECS = ("embedded", "teacher:student")
 
 def config_for(spec: str) -> AgentConfig:
     """The embedded model (and the teacher speaking its form) reads the compact prompt with the element list;
-    everything else gets UI-TARS-1.5's layout."""
-    if spec in SMALL_MODEL_SPECS:
-        return AgentConfig(prompt="compact", element_refs=True)
+    a checkpoint's screenwise.json may say how it wants to be prompted; everything else gets UI-TARS-1.5's."""
+    from models import model_card
+
+    card = model_card(spec) if not spec.startswith(("http", "openai:", "teacher")) else {}
+    if spec in SMALL_MODEL_SPECS or card.get("prompt") == "compact":
+        return AgentConfig(prompt="compact", element_refs=card.get("element_refs", True))
     return AgentConfig()
 
 

@@ -57,24 +57,52 @@ class Memory:
         return messages
 
 
-def describe_elements(elements: list[Element], limit: int = 40) -> str:
-    """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``."""
+# CSS's basic colour names (plus a few common ones): text-less elements are described by their colour.
+PALETTE = {
+    "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128), "silver": (192, 192, 192),
+    "red": (255, 0, 0), "maroon": (128, 0, 0), "yellow": (255, 255, 0), "olive": (128, 128, 0),
+    "lime": (0, 255, 0), "green": (0, 128, 0), "aqua": (0, 255, 255), "teal": (0, 128, 128),
+    "blue": (0, 0, 255), "navy": (0, 0, 128), "magenta": (255, 0, 255), "purple": (128, 0, 128),
+    "orange": (255, 165, 0), "pink": (255, 192, 203), "gold": (255, 215, 0), "brown": (165, 42, 42),
+}
+
+
+def color_name(img: Image.Image, bbox: tuple[int, int, int, int]) -> str:
+    """The palette name nearest to the middle of a box's pixels (what a person would call its colour)."""
+    x0, y0, x1, y1 = bbox
+    dx, dy = (x1 - x0) // 4, (y1 - y0) // 4
+    r, g, b = img.crop((x0 + dx, y0 + dy, max(x0 + dx + 1, x1 - dx), max(y0 + dy + 1, y1 - dy))) \
+        .convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    return min(PALETTE, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), PALETTE[n])))
+
+
+def describe_elements(elements: list[Element], limit: int = 40, compact: bool = False,
+                      screenshot: Image.Image | None = None) -> str:
+    """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
+
+    ``compact`` (small models) gives a position only to elements without text, which are named by their
+    position, and describes them by colour when a screenshot is given; an element with text is named by the
+    text (``element='Submit'``).
+    """
     lines = []
     for e in elements[:limit]:
         state = f" ({e.state})" if e.state else ""
         text = f" '{e.text[:60]}'" if e.text else ""
-        lines.append(f"[{e.id}] {e.role}{text}{state} at ({e.center[0]},{e.center[1]})")
+        if compact and not e.text and screenshot is not None and e.role not in ("textbox", "checkbox", "radio"):
+            text = f" {color_name(screenshot, e.bbox)}"
+        where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
+        lines.append(f"[{e.id}] {e.role}{text}{state}{where}")
     if len(elements) > limit:
         lines.append(f"... {len(elements) - limit} more")
     return "\n".join(lines)
 
 
-def observation_notes(obs: Observation, feedback: list[str], show_elements: bool) -> str:
+def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False) -> str:
     """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements."""
     parts = []
     if obs.last_action_error:
         parts.append(f"Error from your last action: {obs.last_action_error}")
     parts += feedback
     if show_elements and obs.elements:
-        parts.append("Elements:\n" + describe_elements(obs.elements))
+        parts.append("Elements:\n" + describe_elements(obs.elements, compact=compact, screenshot=obs.screenshot))
     return "\n".join(parts)

@@ -394,8 +394,9 @@ class BrowserEnv:
             facts, shot = await asyncio.gather(facts_job, self._screenshot())
         else:
             facts, shot = await facts_job, None
-        elements = [Element(i, role, text, tuple(box), state)
-                    for i, (role, text, box, state) in enumerate(facts["elements"])]
+        band = getattr(self.task, "instruction_band", 0)  # the task's instruction text, given separately
+        rows = [r for r in facts["elements"] if r[2][1] >= band] if band else facts["elements"]
+        elements = [Element(i, role, text, tuple(box), state) for i, (role, text, box, state) in enumerate(rows)]
         return Observation(shot, self.instruction, elements, facts["url"], facts["title"], error)
 
     async def _screenshot(self) -> Image.Image:

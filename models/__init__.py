@@ -17,6 +17,15 @@ from __future__ import annotations
 from pathlib import Path
 
 EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
+CARD = "screenwise.json"  # in a checkpoint dir: how the model wants to be prompted
+
+
+def model_card(spec: str) -> dict:
+    """What a local checkpoint says about itself (coord_space, prompt, element_refs); {} when nothing."""
+    import json
+
+    path = Path(str(EMBEDDED_DIR) if spec == "embedded" else spec.removeprefix("hf:")) / CARD
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def load_model(spec: str, env=None, coord_space: str | None = None):
@@ -27,9 +36,13 @@ def load_model(spec: str, env=None, coord_space: str | None = None):
         if env is None:
             raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
         return TeacherModel(env, student=spec == "teacher:student")
+    card = model_card(spec)
+    if card.get("coord_space"):
+        kw.setdefault("coord_space", card["coord_space"])
     if spec == "embedded":
+        if not (EMBEDDED_DIR / "config.json").exists():
+            raise FileNotFoundError(f"no embedded checkpoint at {EMBEDDED_DIR}; train one with train/recipe.py")
         spec = f"hf:{EMBEDDED_DIR}"
-        kw.setdefault("coord_space", "pixels")
     if spec.startswith(("http://", "https://", "openai:")):
         from models.openai_compat import OpenAICompatModel
 

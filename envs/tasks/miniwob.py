@@ -52,6 +52,7 @@ class MiniWoBTask:
     """One MiniWoB-style HTML page: the package's own, or a user's page beside ``../core``."""
 
     crop = TASK_AREA
+    instruction_band = 50  # elements starting above this are the instruction, which the observation holds as text
 
     def __init__(self, id: str, path: Path):
         self.id = id

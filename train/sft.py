@@ -1,0 +1,284 @@
+"""Supervised fine-tuning (distillation): a VLM learns to answer like the teacher did.
+
+Data enters as trajectory directories (agent/trajectory.py) recorded by the agent loop; only successful
+episodes are kept (rejection sampling), and every step without a parse error becomes one example: the exact
+prompt the model was shown (images reloaded from the episode's PNGs) and the reply as the target. The loss is
+the mean cross-entropy over the reply's tokens only (prompt tokens are masked out).
+
+Everything leaves in ``Args.out``: ``checkpoint/`` (an HF directory: save_pretrained, loadable offline),
+``state.pt`` (optimizer, step, data order: a rerun resumes), ``metrics.jsonl``, ``loss.png`` and, every
+``eval_every`` steps, a held-out evaluation of real success in the env (``eval/``).
+
+    python -m train.sft --data runs/distill --out runs/sft --steps 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from agent.trajectory import find_trajectories, read_trajectory
+from models.messages import image_part
+
+
+@dataclass
+class Args:
+    data: list[str] = field(default_factory=list)
+    """Directories searched for episode.jsonl trajectories."""
+    out: str = "runs/sft"
+    """Output directory (checkpoint/, state.pt, metrics.jsonl, loss.png, eval/)."""
+    init: str = ""
+    """Checkpoint directory to start from; empty: build a fresh tiny Qwen2.5-VL (models/tiny.py)."""
+    hidden: int = 192
+    layers: int = 6
+    heads: int = 4
+    kv_heads: int = 2
+    steps: int = 4000
+    """Optimizer steps in all (a resumed run continues to this number)."""
+    batch_size: int = 8
+    lr: float = 2e-3
+    warmup: int = 100
+    weight_decay: float = 0.01
+    max_tokens: int = 1024
+    """Examples longer than this (prompt + reply) are skipped."""
+    save_every: int = 250
+    eval_every: int = 0
+    """Steps between held-out env evaluations (0: only at the end)."""
+    eval_tasks: str = "click-button,click-link,enter-text,click-checkboxes,login-user,click-tab-2"
+    eval_seeds: int = 3
+    eval_seed_offset: int = 90_000
+    """Held-out seeds: far from the seeds the data was recorded on."""
+    threads: int = 1
+    seed: int = 0
+
+
+# -- data ----------------------------------------------------------------------------------------------------
+
+def load_examples(dirs: list[str]) -> list[dict]:
+    """(messages, target) pairs from successful episodes; images stay on disk until a batch needs them."""
+    examples = []
+    for d in dirs:
+        for path in find_trajectories(d):
+            traj = read_trajectory(path)
+            if not traj.end or not traj.end.get("success"):
+                continue  # rejection sampling: learn only from episodes that worked
+            for step in traj.steps:
+                if step.get("error") or not step.get("raw_output"):
+                    continue
+                examples.append({"dir": str(traj.dir), "prompt": step["prompt"], "target": step["raw_output"],
+                                 "task": traj.header.get("task", "")})
+    return examples
+
+
+def materialize(example: dict) -> list[dict]:
+    """The stored prompt with its image files loaded back as image parts."""
+    out = []
+    for m in example["prompt"]:
+        content = m["content"]
+        if isinstance(content, list):
+            content = [image_part(Image.open(Path(example["dir"]) / p["path"])) if p.get("type") == "image_file"
+                       else p for p in content]
+        out.append({**m, "content": content})
+    return out
+
+
+def collate(model, examples: list[dict]) -> dict:
+    """Encode each example (prompt + target) and right-pad them into one batch with labels."""
+    rows = [model.encode(materialize(e), [e["target"]]) for e in examples]
+    width = max(r["input_ids"].shape[1] for r in rows)
+    batch: dict = {}
+    for key in rows[0]:
+        if key in ("prompt_len",):
+            continue
+        values = [r[key] for r in rows]
+        if key in ("pixel_values", "image_grid_thw"):
+            batch[key] = torch.cat(values)
+        else:
+            pad = model.pad_id if key == "input_ids" else 0
+            batch[key] = torch.stack([torch.nn.functional.pad(v[0], (0, width - v.shape[1]), value=pad)
+                                      for v in values])
+    labels = batch["input_ids"].clone()
+    labels[~batch.pop("completion_mask").bool()] = -100
+    batch["labels"] = labels
+    return batch
+
+
+def token_length(model, example: dict) -> int:
+    return len(model.tokenizer(example["target"])["input_ids"]) + sum(
+        len(p.get("text", "")) for m in example["prompt"] for p in
+        (m["content"] if isinstance(m["content"], list) else [{"text": m["content"]}]))
+
+
+# -- model ---------------------------------------------------------------------------------------------------
+
+ACTION_TOKENS = (
+    "Thought: ", "\nAction: ", "click(", "left_double(", "right_single(", "type(", "select(", "scroll(",
+    "hotkey(key='", "drag(", "hover(", "wait(", "finished(", "element='", "start_box='(", "end_box='(",
+    "', content='", "', option='", "', direction='", "content='", ")')", "')", "Previous actions:\n",
+    "\nElements:\n", "Task: ", " button ", " textbox", " text ", " label ", " link ", " checkbox",
+)
+"""Multi-character tokens for the fixed syntax of prompts and replies: letters and digits of names and
+values stay one token each (so copying generalises), but the scaffolding costs one token, which halves the
+reply length and with it the decision latency."""
+
+
+def build_model(args: Args, directory: Path) -> None:
+    from models.tiny import build_tiny_qwen25vl
+
+    info = build_tiny_qwen25vl(directory, hidden=args.hidden, layers=args.layers, heads=args.heads,
+                               kv_heads=args.kv_heads, extra_tokens=ACTION_TOKENS, seed=args.seed)
+    (directory / "screenwise.json").write_text(json.dumps(
+        {"coord_space": "pixels", "prompt": "compact", "element_refs": True}, indent=1))
+    print(f"built a tiny Qwen2.5-VL: {info['params']:,} parameters, {info['checkpoint_mb']:.1f} MB", flush=True)
+
+
+def lr_at(step: int, args: Args) -> float:
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+# -- evaluation ----------------------------------------------------------------------------------------------
+
+def evaluate(args: Args, checkpoint: Path, step: int) -> dict:
+    """Real success in the env on held-out seeds, through the same bench and agent loop users run."""
+    from agent.bench import BenchConfig, run_bench
+
+    out = Path(args.out) / "eval" / f"step{step:06d}"
+    summary = run_bench(BenchConfig(policy=f"hf:{checkpoint}", tasks=args.eval_tasks, seeds=args.eval_seeds,
+                                    seed_offset=args.eval_seed_offset, out=str(out), quiet=True))
+    return {"eval_success": summary["mean_success"],
+            "eval_per_task": {k: v["success"] for k, v in summary["per_task"].items()}}
+
+
+def plot_losses(metrics: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [m["step"] for m in metrics if "loss" in m]
+    losses = [m["loss"] for m in metrics if "loss" in m]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, losses, lw=0.8, label="train loss (reply tokens)")
+    evals = [(m["step"], m["eval_success"]) for m in metrics if "eval_success" in m]
+    if evals:
+        ax2 = ax.twinx()
+        ax2.plot(*zip(*evals), "o-", color="#d55", label="held-out success")
+        ax2.set_ylim(0, 1)
+        ax2.set_ylabel("success")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    fig.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- training ------------------------------------------------------------------------------------------------
+
+def train(args: Args) -> Path:
+    from models.hf import TransformersModel
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt, state_path, metrics_path = out / "checkpoint", out / "state.pt", out / "metrics.jsonl"
+    if not (ckpt / "config.json").exists():
+        if args.init:
+            import shutil
+
+            shutil.copytree(args.init, ckpt, dirs_exist_ok=True)
+        else:
+            build_model(args, ckpt)
+    model = TransformersModel(ckpt, coord_space="pixels", threads=args.threads)
+    net = model.model
+    examples = load_examples(args.data)
+    examples = [e for e in examples if token_length(model, e) <= args.max_tokens]
+    if not examples:
+        raise SystemExit(f"no successful steps found under {args.data}")
+    print(f"{len(examples)} examples from {len({e['dir'] for e in examples})} successful episodes", flush=True)
+
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, order = 0, []
+    if state_path.exists():  # resume
+        state = torch.load(state_path, weights_only=False)
+        opt.load_state_dict(state["opt"])
+        step, order = state["step"], state["order"]
+        print(f"resuming at step {step}", flush=True)
+    rng = random.Random(args.seed + step)
+    metrics = [json.loads(line) for line in metrics_path.read_text().splitlines()] if metrics_path.exists() else []
+
+    def save() -> None:
+        net.save_pretrained(ckpt)
+        torch.save({"opt": opt.state_dict(), "step": step, "order": order}, state_path)
+        plot_losses(metrics, out / "loss.png")
+
+    net.train()
+    t0, tokens, ema = time.time(), 0, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True, desc="sft")
+    while step < args.steps:
+        if len(order) < args.batch_size:
+            fresh = list(range(len(examples)))
+            rng.shuffle(fresh)
+            order += fresh
+        idx, order = order[: args.batch_size], order[args.batch_size:]
+        batch = collate(model, [examples[i] for i in idx])
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, args)
+        loss = net(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        tokens += int(batch["attention_mask"].sum())
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        bar.update()
+        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args):.1e} tok/s {tokens / (time.time() - t0):.0f}",
+                            refresh=False)
+        record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args),
+                  "seconds": round(time.time() - t0, 1)}
+        if step % args.save_every == 0 or step == args.steps:
+            save()
+        if (args.eval_every and step % args.eval_every == 0) or step == args.steps:
+            net.eval()
+            save()
+            record.update(evaluate(args, ckpt, step))
+            bar.write(f"step {step}: held-out success {record['eval_success']:.1%} {record['eval_per_task']}")
+            net.train()
+        metrics.append(record)
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+    bar.close()
+    save()
+    return ckpt
+
+
+def parse_args(argv=None) -> Args:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for f in dataclasses.fields(Args):
+        kind = f.type if f.type in ("int", "float", "str") else None
+        if f.name == "data":
+            ap.add_argument("--data", nargs="+", default=[])
+        else:
+            ap.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float}.get(kind, str),
+                            default=f.default)
+    return Args(**vars(ap.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    train(parse_args())
