@@ -162,12 +162,13 @@ def make_policy(cfg: BenchConfig):
     return ModelPolicy(cfg.policy, out_dir=cfg.out, **cfg.extra)
 
 
-def run_bench(cfg: BenchConfig) -> dict:
+def run_bench(cfg: BenchConfig, policy=None) -> dict:
+    """Run (or resume) a benchmark. ``policy`` overrides the one ``cfg.policy`` names (e.g. DAgger's)."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
     tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
-    if cfg.policy in ("teacher", "model:teacher", "model:teacher:student"):
+    if cfg.policy in ("teacher", "model:teacher", "model:teacher:student") or cfg.policy.startswith("dagger:"):
         missing = [t.id for t in tasks if not t.has_teacher]
         if missing and cfg.tasks != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")
@@ -187,8 +188,10 @@ def run_bench(cfg: BenchConfig) -> dict:
             new.append(r)
 
         if todo:
-            runner = _run_ray if cfg.ray_address else _run_threads
-            runner(cfg, todo, record)
+            if cfg.ray_address:
+                _run_ray(cfg, todo, record)
+            else:
+                _run_threads(cfg, todo, record, policy or make_policy(cfg))
     elapsed = time.perf_counter() - t0
     wanted = {(t.id, s) for t in tasks for s in seeds}
     records = [r for r in read_results(results_path) if (r["task"], r["seed"]) in wanted]
@@ -204,8 +207,7 @@ def _progress(total: int, quiet: bool):
     return tqdm(total=total, disable=quiet, unit="ep", dynamic_ncols=True, desc="bench")
 
 
-def _run_threads(cfg: BenchConfig, todo: list, record: Callable) -> None:
-    policy = make_policy(cfg)
+def _run_threads(cfg: BenchConfig, todo: list, record: Callable, policy) -> None:
     browser = Browser()
     work: queue.Queue = queue.Queue()
     for item in todo:

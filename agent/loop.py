@@ -73,6 +73,7 @@ class Decision:
     output: str
     response: A.Response | None
     error: str = ""
+    extra: dict = field(default_factory=dict)  # saved with the step (e.g. a teacher's label, for DAgger)
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Agent:
                 break
             t_gen = time.monotonic() - t_gen
             record = {"index": step, "raw_output": decision.output, "error": decision.error, "feedback": st.feedback,
-                      "prompt": messages, "screenshot": obs.screenshot}
+                      "prompt": messages, "screenshot": obs.screenshot, **decision.extra}
             memory.turns.append(Turn(obs.screenshot, notes, decision.output))
             step += 1
             st.feedback = []

@@ -2,7 +2,8 @@
 
 Data enters as trajectory directories (agent/trajectory.py) recorded by the agent loop; only successful
 episodes are kept (rejection sampling), and every step without a parse error becomes one example: the exact
-prompt the model was shown (images reloaded from the episode's PNGs) and the reply as the target. The loss is
+prompt the model was shown (images reloaded from the episode's PNGs) and the reply as the target. Steps with a
+teacher ``label`` (DAgger, train/dagger.py) train on the label, whatever the episode's outcome. The loss is
 the mean cross-entropy over the reply's tokens only (prompt tokens are masked out).
 
 Everything leaves in ``Args.out``: ``checkpoint/`` (an HF directory: save_pretrained, loadable offline),
@@ -28,6 +29,7 @@ from PIL import Image
 
 from agent.trajectory import find_trajectories, read_trajectory
 from models.messages import image_part
+from train import synthetic
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Args:
     weight_decay: float = 0.01
     max_tokens: int = 1024
     """Examples longer than this (prompt + reply) are skipped."""
+    synthetic: float = 0.0
+    """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
     save_every: int = 250
     eval_every: int = 0
     """Steps between held-out env evaluations (0: only at the end)."""
@@ -69,18 +73,23 @@ def load_examples(dirs: list[str]) -> list[dict]:
     for d in dirs:
         for path in find_trajectories(d):
             traj = read_trajectory(path)
-            if not traj.end or not traj.end.get("success"):
-                continue  # rejection sampling: learn only from episodes that worked
+            success = bool(traj.end and traj.end.get("success"))
             for step in traj.steps:
-                if step.get("error") or not step.get("raw_output"):
+                if step.get("label"):  # DAgger: the teacher's answer for a state the student reached
+                    target = step["label"]
+                elif success and not step.get("error") and step.get("raw_output"):
+                    target = step["raw_output"]  # rejection sampling: only episodes that worked
+                else:
                     continue
-                examples.append({"dir": str(traj.dir), "prompt": step["prompt"], "target": step["raw_output"],
+                examples.append({"dir": str(traj.dir), "prompt": step["prompt"], "target": target,
                                  "task": traj.header.get("task", "")})
     return examples
 
 
 def materialize(example: dict) -> list[dict]:
-    """The stored prompt with its image files loaded back as image parts."""
+    """The stored prompt with its image files loaded back as image parts (synthetic examples carry theirs)."""
+    if "messages" in example:
+        return example["messages"]
     out = []
     for m in example["prompt"]:
         content = m["content"]
@@ -206,9 +215,11 @@ def train(args: Args) -> Path:
     net = model.model
     examples = load_examples(args.data)
     examples = [e for e in examples if token_length(model, e) <= args.max_tokens]
-    if not examples:
+    if not examples and args.synthetic < 1.0:
         raise SystemExit(f"no successful steps found under {args.data}")
-    print(f"{len(examples)} examples from {len({e['dir'] for e in examples})} successful episodes", flush=True)
+    print(f"{len(examples)} examples from {len({e['dir'] for e in examples})} successful episodes"
+          + (f", plus {args.synthetic:.0%} of each batch synthetic" if args.synthetic else ""), flush=True)
+    n_synthetic = args.batch_size if not examples else round(args.batch_size * args.synthetic)
 
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, order = 0, []
@@ -231,12 +242,13 @@ def train(args: Args) -> Path:
 
     bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True, desc="sft")
     while step < args.steps:
-        if len(order) < args.batch_size:
+        n_data = args.batch_size - n_synthetic
+        if len(order) < n_data:
             fresh = list(range(len(examples)))
             rng.shuffle(fresh)
             order += fresh
-        idx, order = order[: args.batch_size], order[args.batch_size:]
-        batch = collate(model, [examples[i] for i in idx])
+        idx, order = order[:n_data], order[n_data:]
+        batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)
         loss = net(**batch).loss
