@@ -4,7 +4,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-APT_PKGS := chromium chromium-driver xvfb xdotool xterm fonts-dejavu-core
+APT_PKGS := chromium chromium-driver xvfb xdotool xterm fonts-dejavu-core python3-tk
 
 .PHONY: setup demo test bench clean-runs
 
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip >/dev/null
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,ray]'
+	$(BIN)/pip install -q -e '.[dev,ray,desktop]'
 	@touch $(STAMP)
 
 demo: setup

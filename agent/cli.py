@@ -10,12 +10,18 @@ import time
 def cmd_bench(args: argparse.Namespace) -> int:
     from agent.bench import BenchConfig, format_table, run_bench
 
+    out = args.out or ("runs/bench-desktop" if args.suite == "desktop" else "runs/bench")
     cfg = BenchConfig(
         policy=args.policy, tasks=args.tasks, seeds=args.seeds, seed_offset=args.seed_offset,
-        workers=args.workers, max_steps=args.max_steps, out=args.out, task_dir=args.task_dir,
+        workers=args.workers, max_steps=args.max_steps, out=out, task_dir=args.task_dir,
         ray_address=args.ray, quiet=args.quiet,
     )
-    summary = run_bench(cfg)
+    if args.suite == "desktop":
+        from envs.tasks.desktop.bench import run_desktop_bench
+
+        summary = run_desktop_bench(cfg)  # one display: --workers and --ray do not apply
+    else:
+        summary = run_bench(cfg)
     print(format_table(summary))
     print(f"results: {cfg.out}/results.jsonl  summary: {cfg.out}/summary.json  chart: {cfg.out}/success.png")
     return 0
@@ -91,9 +97,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from envs.tasks import task_names
+    if args.suite == "desktop":
+        from envs.tasks.desktop import DESKTOP_TASKS
 
-    for name in task_names(args.suite):
+        names = list(DESKTOP_TASKS)
+    else:
+        from envs.tasks import task_names
+
+        names = task_names(args.suite)
+    for name in names:
         print(name)
     return 0
 
@@ -103,15 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
-    bench.add_argument("suite", choices=["miniwob"], help="the benchmark")
+    bench.add_argument("suite", choices=["miniwob", "desktop"],
+                       help="miniwob (browser) | desktop (Tk apps and xterm on a private Xvfb)")
     bench.add_argument("--policy", default="teacher", help="teacher | random | a model spec")
-    bench.add_argument("--tasks", default="teachers", help="all | webgum56 | teachers | a,b,c")
+    bench.add_argument("--tasks", default="teachers",
+                       help="all | webgum56 | teachers | a,b,c (desktop: all | teachers | a,b,c)")
     bench.add_argument("--task-dir", default=None, help="run MiniWoB-style pages from this directory")
     bench.add_argument("--seeds", type=int, default=5, help="episodes per task")
     bench.add_argument("--seed-offset", type=int, default=0, help="first seed")
     bench.add_argument("--workers", type=int, default=1, help="parallel episodes")
     bench.add_argument("--max-steps", type=int, default=10, help="turns per episode")
-    bench.add_argument("--out", default="runs/bench", help="output directory (rerun to resume)")
+    bench.add_argument("--out", default=None,
+                       help="output directory (default runs/bench or runs/bench-desktop); rerun to resume")
     bench.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                        help="run episodes on Ray actors: a local Ray, or the cluster at ADDRESS")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -143,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     tasks = sub.add_parser("tasks", help="list tasks of a suite")
-    tasks.add_argument("suite", nargs="?", default="all", help="all | webgum56 | teachers")
+    tasks.add_argument("suite", nargs="?", default="all", help="all | webgum56 | teachers | desktop")
     tasks.set_defaults(func=cmd_tasks)
     return ap
 
