@@ -96,6 +96,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Hand the rest of the command line to the training script (each has its own --help)."""
+    import importlib
+
+    module = importlib.import_module({"sft": "train.sft", "grpo": "train.grpo", "recipe": "train.recipe",
+                                      "dagger": "train.dagger"}[args.stage])
+    sys.argv = [f"screenwise train {args.stage}", *args.rest]
+    if args.stage == "sft":
+        module.train(module.parse_args(args.rest))
+    elif args.stage == "grpo":
+        module.main(args.rest)
+    else:
+        module.main()
+    return 0
+
+
 def cmd_tasks(args: argparse.Namespace) -> int:
     if args.suite == "desktop":
         from envs.tasks.desktop import DESKTOP_TASKS
@@ -156,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--coord-space", default=None, help="override how the model writes coordinates")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
     serve.set_defaults(func=cmd_serve)
+
+    train = sub.add_parser("train", help="train models: sft | grpo | recipe | dagger (see each one's --help)")
+    train.add_argument("stage", choices=["sft", "grpo", "recipe", "dagger"])
+    train.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the training script")
+    train.set_defaults(func=cmd_train)
 
     tasks = sub.add_parser("tasks", help="list tasks of a suite")
     tasks.add_argument("suite", nargs="?", default="all", help="all | webgum56 | teachers | desktop")

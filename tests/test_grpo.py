@@ -1,0 +1,221 @@
+"""GRPO (train/grpo.py): the pure pieces by hand, then real runs on real MiniWoB pages with a tiny random VLM.
+
+A random model never succeeds and never writes a parseable reply, so every group would be flat and skipped; the
+runs switch on the test-only shaping reward (the share of printable characters in the replies) to get a signal.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import pytest
+import torch
+
+from train.grpo import Episode, Step, episode_reward, group_advantages, grpo_loss, informative, iteration_prompts
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+METRIC_KEYS = {"iteration", "reward", "success", "kl", "clip_frac", "ratio", "loss", "tokens_per_s",
+               "episodes_per_s", "groups", "groups_used", "steps_trained", "rollout_s", "update_s"}
+
+
+# -- pure pieces -----------------------------------------------------------------------------------------------
+
+def test_group_advantages_known_values():
+    # mean 1/3, population std sqrt(2)/3: the one success gets +sqrt(2), the failures -1/sqrt(2)
+    adv = group_advantages([0.0, 0.0, 1.0], eps=0.0)
+    assert adv == pytest.approx([-1 / math.sqrt(2), -1 / math.sqrt(2), math.sqrt(2)])
+    adv = group_advantages([1.0, 0.0, 0.0, 1.0])  # std 0.5, eps 1e-4
+    assert adv == pytest.approx([0.5 / 0.5001, -0.5 / 0.5001, -0.5 / 0.5001, 0.5 / 0.5001])
+    assert sum(group_advantages([0.2, 1.1, 0.0, 0.7])) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_group_advantages_without_std_scaling_is_dr_grpo():
+    assert group_advantages([1.0, 0.0, 0.0, 1.0], scale_std=False) == pytest.approx([0.5, -0.5, -0.5, 0.5])
+    assert group_advantages([1.1, 0.1], scale_std=False) == pytest.approx([0.5, -0.5])
+
+
+def test_equal_rewards_give_zero_advantage_and_the_group_is_skipped():
+    for scale in (True, False):
+        assert group_advantages([0.3, 0.3, 0.3], scale_std=scale) == [0.0, 0.0, 0.0]
+    assert not informative([0.3, 0.3, 0.3])
+    assert not informative([1.0])
+    assert informative([0.0, 0.1])
+
+
+def by_hand_inputs():
+    """Two rows of ratios against old logprobs 0, advantages +1 and -2; row 0's last token is masked (old NaN)."""
+    ratio = torch.tensor([[1.5, 0.9, 1.0], [0.5, 1.1, 1.3]])
+    logp = torch.log(ratio).requires_grad_()
+    old = torch.tensor([[0.0, 0.0, math.nan], [0.0, 0.0, 0.0]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    adv = torch.tensor([1.0, -2.0])
+    return logp, old, adv, mask
+
+
+def test_grpo_loss_clipping_on_both_sides_and_token_level_mean():
+    logp, old, adv, mask = by_hand_inputs()
+    loss, stats = grpo_loss(logp, old, None, adv, mask, eps_low=0.2, eps_high=0.28, beta=0.0)
+    # row 0, A=+1: ratio 1.5 is clipped to 1.28 (clip-higher), 0.9 is not -> -1.28, -0.9
+    # row 1, A=-2: ratio 0.5 is clipped up to 0.8 (min picks the clipped -1.6), 1.1 -> -2.2,
+    #              1.3 above 1.28 is NOT clipped for a negative advantage (min picks the unclipped -2.6)
+    per_token = [-1.28, -0.9, 1.6, 2.2, 2.6]
+    assert loss.item() == pytest.approx(sum(per_token) / 5, abs=1e-6)  # over tokens, not a mean of row means
+    assert loss.item() != pytest.approx(((-1.28 - 0.9) / 2 + (1.6 + 2.2 + 2.6) / 3) / 2, abs=1e-3)
+    assert stats["clip_frac"] == pytest.approx(2 / 5)
+    assert stats["ratio"] == pytest.approx((1.5 + 0.9 + 0.5 + 1.1 + 1.3) / 5)
+    assert stats["kl"] == 0.0 and stats["tokens"] == 5
+    loss.backward()
+    grad = logp.grad
+    assert torch.isfinite(grad).all(), "the masked NaN must not reach the gradient"
+    # d loss / d logp = -A * ratio / n where the unclipped term is taken, 0 where the clipped one is
+    expected = torch.tensor([[0.0, -0.9 / 5, 0.0], [0.0, 2 * 1.1 / 5, 2 * 1.3 / 5]])
+    assert torch.allclose(grad, expected, atol=1e-6)
+
+
+def test_grpo_loss_k3_kl_term():
+    logp, old, adv, mask = by_hand_inputs()
+    delta = torch.zeros(2, 3)
+    delta[0, 0], delta[1, 2] = math.log(2.0), -math.log(2.0)   # ref - logp
+    ref = logp.detach() + delta
+    ref[0, 2] = math.nan                                       # masked: ignored
+    base, _ = grpo_loss(logp, old, None, adv, mask, 0.2, 0.28, beta=0.0)
+    loss, stats = grpo_loss(logp, old, ref, adv, mask, 0.2, 0.28, beta=0.1)
+    # k3 = exp(d) - d - 1: d = ln 2 -> 1 - ln 2; d = -ln 2 -> ln 2 - 1/2
+    kl_sum = (1 - math.log(2)) + (math.log(2) - 0.5)
+    assert stats["kl"] == pytest.approx(kl_sum / 5, abs=1e-6)
+    assert loss.item() == pytest.approx(base.item() + 0.1 * kl_sum / 5, abs=1e-6)
+    loss.backward()
+    assert torch.isfinite(logp.grad).all()
+    # beta 0 with a reference: KL is reported, not trained on
+    _, stats0 = grpo_loss(logp, old, ref, adv, mask, 0.2, 0.28, beta=0.0)
+    assert stats0["kl"] == pytest.approx(kl_sum / 5, abs=1e-6)
+
+
+def test_episode_reward_and_prompts():
+    steps = [Step([], [1], [0.0], "ab", True), Step([], [2], [0.0], "\x00\x01", False)]
+    ep = Episode(0, "click-button", 3, success=True, raw_reward=0.8, steps=steps)
+    assert episode_reward(ep, format_reward=0.1) == pytest.approx(1.05)
+    assert episode_reward(ep, format_reward=0.0, shaping_printable=1.0) == pytest.approx(1.5)
+    assert episode_reward(Episode(0, "t", 0), 0.1) == 0.0
+
+    from train.grpo import Args
+
+    args = Args(seeds_per_iter=3, seed_offset=10)
+    first, second = iteration_prompts(["a", "b"], args, 0), iteration_prompts(["a", "b"], args, 1)
+    assert first == [("a", 10), ("b", 11), ("a", 12)] and second == [("b", 13), ("a", 14), ("b", 15)]
+
+
+# -- real runs -------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    from models.tiny import build_tiny_qwen25vl
+
+    path = tmp_path_factory.mktemp("grpo_tiny")
+    build_tiny_qwen25vl(path, hidden=64, layers=2, heads=4, kv_heads=2)
+    # the compact prompt (one message, element list): short prompts keep the character-level model fast
+    (path / "screenwise.json").write_text(json.dumps({"coord_space": "pixels", "prompt": "compact",
+                                                      "element_refs": True}))
+    return path
+
+
+def run_args(init: Path, out: Path, *extra: str) -> list[str]:
+    return ["--init", str(init), "--out", str(out), "--tasks", "click-button,click-link", "--seeds-per-iter", "2",
+            "--group", "2", "--max-steps", "2", "--max-tokens", "16", "--shaping-printable", "1.0",
+            "--lr", "1e-3", "--quiet", *extra]
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(path / "model.safetensors")
+
+
+def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
+    out = tmp_path / "grpo"
+    cmd = [sys.executable, "-m", "train.grpo",
+           *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2",
+                     "--workers", "2", "--save-rollouts")]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "iter 2: reward" in done.stdout + done.stderr
+
+    before, after = weights(tiny), weights(out / "checkpoint")
+    assert set(before) == set(after)
+    assert any(not torch.equal(before[k], after[k]) for k in before), "no parameter changed"
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["iteration"] for m in metrics] == [1, 2]
+    for m in metrics:
+        assert METRIC_KEYS <= set(m)
+        assert m["groups_used"] >= 1 and m["steps_trained"] > 0 and m["errors"] == 0
+        assert m["kl"] > 0, "the policy did not move away from the reference"
+    assert (out / "curve.png").stat().st_size > 1000
+    assert (out / "checkpoint" / "screenwise.json").exists()
+    assert list((out / "rollouts" / "iter00000").rglob("episode.jsonl"))
+    state = torch.load(out / "state.pt", weights_only=False)
+    assert state["iteration"] == 2
+
+
+
+def test_a_rerun_resumes_from_state(tmp_path, capsys):
+    """A finished run is left alone; metrics lines past state.pt (a kill mid-iteration) are dropped."""
+    from train.grpo import main
+
+    out = tmp_path / "grpo"
+    (out / "checkpoint").mkdir(parents=True)
+    (out / "checkpoint" / "config.json").write_text("{}")
+    torch.save({"iteration": 2}, out / "state.pt")
+    (out / "metrics.jsonl").write_text("".join(json.dumps({"iteration": i}) + "\n" for i in (1, 2, 3)))
+    assert main(["--out", str(out), "--iters", "2", "--quiet"]) == out / "checkpoint"
+    assert "nothing to do" in capsys.readouterr().out
+    assert [json.loads(line)["iteration"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
+def test_ray_actors_roll_out_and_lora_trains_adapters(tiny, tmp_path):
+    """One iteration with env workers as local Ray actors, held-out evaluation before and after, and, with peft
+    installed, LoRA adapters."""
+    pytest.importorskip("ray")
+    lora = importlib.util.find_spec("peft") is not None
+    from train.grpo import main
+
+    out = tmp_path / "grpo_ray"
+    extra = ["--iters", "1", "--ray", "--workers", "1", "--beta", "0.04", "--eval-seeds", "1", "--eval-tasks",
+             "click-button"] + (["--lora", "--lora-rank", "4"] if lora else [])
+    checkpoint = main(run_args(tiny, out, *extra))
+
+    before_eval, metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert before_eval["iteration"] == 0 and "eval_success" in before_eval
+    assert metrics["errors"] == 0 and metrics["steps_trained"] > 0 and "eval_success" in metrics
+    summary = json.loads((out / "eval" / "iter00001" / "summary.json").read_text())
+    assert summary["seeds"] == [100_000, 100_000] and summary["policy"] == f"hf:{checkpoint}"
+    before, after = weights(tiny), weights(checkpoint)
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed
+    if not lora:
+        return
+    # LoRA touches only the language model's attention projections; the checkpoint holds the merged weights
+    assert all(k.split(".")[-2] in ("q_proj", "k_proj", "v_proj", "o_proj") for k in changed), changed
+    assert (checkpoint / "adapter" / "adapter_config.json").exists()
+    from peft import PeftModel
+
+    from models.hf import TransformersModel
+    from models.messages import image_part, text_part
+    from PIL import Image
+
+    merged = TransformersModel(checkpoint)
+    base = TransformersModel(tiny)
+    base.model = PeftModel.from_pretrained(base.model, checkpoint / "adapter")
+    base.fast = None
+    messages = [{"role": "user", "content": [image_part(Image.new("RGB", (160, 210), "white")), text_part("Task: x")]}]
+    a, b = merged.score(messages, ["click(element=1)"])[0], base.score(messages, ["click(element=1)"])[0]
+    assert a == pytest.approx(b, abs=1e-4)

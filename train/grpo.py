@@ -1,0 +1,759 @@
+"""GRPO on real MiniWoB pages: the agent's own multi-turn episodes, rewarded by task success.
+
+One iteration: for each (task, seed) prompt of the batch, play ``group`` episodes with the current policy through
+the real agent loop (agent/loop.py) on real pages (envs/browser.py), sampling at ``temperature``; every step keeps
+the exact prompt messages it was shown and the sampled reply's token ids and logprobs. Each episode gets one
+reward, each group of episodes of the same prompt one advantage per episode, and every generated token of every
+step of an episode carries that episode's advantage into a PPO-clipped loss.
+
+Kept from GRPO (DeepSeekMath) and its successors:
+
+- group-relative advantages, no value network: A_i = (r_i - mean) / (std + eps) within a group (population std);
+- the PPO-clipped ratio against the sampling policy's logprobs, with ``ppo_epochs`` passes in minibatches;
+- beta * KL to a frozen reference with the k3 estimator exp(ref - logp) - (ref - logp) - 1 (beta = 0 loads none);
+- from DAPO: clip-higher (``eps_high`` above ``eps_low``), the token-level mean over all completion tokens of a
+  minibatch (not a mean of per-sequence means), and dynamic sampling's filter: groups whose rewards are all equal
+  are skipped (they carry no gradient and only dilute the mean);
+- from Dr. GRPO: ``--no-scale-std`` drops the division by the group's std.
+
+Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
+overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
+schedule; reward models; rollout/trainer logprob mismatch corrections (old logprobs come from generation).
+
+Rewards: 1 for success (raw reward > 0, as BrowserGym counts it) plus ``format_reward`` x the fraction of the
+episode's replies that parsed. ``shaping_printable`` is a test-only shaping term (see Args).
+
+Rollouts run in three ways:
+
+- threads (default): ``workers`` episodes at once, each on its own page of one shared Chromium; the one model
+  generates behind a lock (agent.loop._Serialized), so page waits overlap with generation.
+- ``--ray [ADDRESS]``: env workers are Ray actors (a local Ray, or an existing cluster). Each owns a Chromium and
+  its own copy of the policy, loaded from ``out/checkpoint`` and reloaded whenever the iteration changes; the
+  checkpoint is saved before every rollout, so the actors always sample from the current weights. They return
+  the recorded steps (messages with data-URL screenshots). This was chosen over shipping weights through Ray's
+  object store because it is the same for a 1M and a 7B model; on a multi-node cluster ``out`` must be on a
+  shared filesystem and every node needs Chromium.
+- ``--vllm``: generation through models/vllm_backend.VLLMModel on a GPU, the trainer on the same GPU; after each
+  update the weights are loaded into vLLM's in-process engine (or, where that internal path is missing, vLLM is
+  restarted from the saved checkpoint). THIS PATH IS UNTESTED HERE: no GPU and no vLLM on these machines.
+
+``--lora`` trains peft LoRA adapters on any HF VLM directory; the frozen base is the reference (adapters off).
+The checkpoint then holds the merged weights (so ``hf:out/checkpoint``, Ray actors and vLLM load it as any
+model) and the adapter under ``checkpoint/adapter`` (what a rerun resumes from, on top of the base at --init).
+
+Hyperparameters: ``lr`` defaults to 1e-5 for real models; the DeepSeekMath/R1 anchors are lr 1e-6..3e-6, KL
+0.001..0.04 and groups of 8..64 (the tiny random models of the tests take 1e-3 to move visibly in two iterations). ``temperature`` defaults to 1.0, where the
+sampling distribution is the policy itself (generation logprobs are those of the raw distribution).
+
+Everything leaves in ``out``: ``checkpoint/`` (an HF directory, save_pretrained), ``state.pt`` (optimizer,
+iteration, RNG: a rerun resumes), ``metrics.jsonl`` (one line per iteration), ``curve.png``, ``eval/``.
+
+    python -m train.grpo --init runs/sft/checkpoint --tasks click-button,click-link --seeds-per-iter 4 \
+        --group 4 --iters 50 --out runs/grpo
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import math
+import os
+import queue
+import random
+import shutil
+import string
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from agent import actions as A
+from agent.loop import Agent, AgentConfig, Decision, _Serialized, config_for
+
+
+@dataclass
+class Args:
+    init: str = ""
+    """Checkpoint directory to start from (copied to out/checkpoint on the first run; with --lora, the base)."""
+    out: str = "runs/grpo"
+    """Output directory: checkpoint/, state.pt, metrics.jsonl, curve.png, eval/, rollouts/."""
+    tasks: str = "click-button,click-link,click-checkboxes,enter-text,click-tab-2,login-user"
+    """Training tasks: a,b,c (MiniWoB ids) or a spec envs.tasks.resolve_tasks knows (teachers, webgum56)."""
+    seeds_per_iter: int = 4
+    """Prompts per iteration: (task, seed) pairs, tasks in turn, every seed new."""
+    group: int = 4
+    """Episodes sampled per prompt (G)."""
+    iters: int = 50
+    """Iterations in all (a resumed run continues to this number)."""
+    seed_offset: int = 0
+    """Training seeds are seed_offset, seed_offset + 1, ... (eval seeds sit far away, at eval_seed_offset)."""
+    max_steps: int = 5
+    """Turns per episode."""
+    temperature: float = 1.0
+    max_tokens: int = 128
+    """Tokens per reply."""
+    format_reward: float = 0.1
+    """Added to the reward: this weight x the fraction of the episode's replies that parsed."""
+    shaping_printable: float = 0.0
+    """Test-only shaping: this weight x the fraction of printable ASCII in the replies. A random model's replies
+    differ in it, so its groups carry a signal (its successes and parses are all 0). Leave 0 in real runs."""
+    scale_std: bool = True
+    """Divide advantages by the group's std (GRPO); --no-scale-std is the Dr. GRPO option."""
+    eps_low: float = 0.2
+    eps_high: float = 0.2
+    """Upper clip; DAPO's clip-higher uses 0.28."""
+    beta: float = 0.0
+    """KL weight to the frozen reference (k3); 0 loads no reference model."""
+    lr: float = 1e-5
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ppo_epochs: int = 1
+    """Passes over an iteration's steps."""
+    minibatch: int = 16
+    """Steps per optimizer update (0: all of an iteration's steps in one update)."""
+    workers: int = 2
+    """Parallel episodes: threads (one page each in one Chromium) or, with --ray, Ray actors."""
+    ray: str = ""
+    """'' : threads. 'local' (bare --ray): a local Ray. Otherwise the address of an existing Ray cluster."""
+    vllm: bool = False
+    """Generate with vLLM (GPU; untested here)."""
+    vllm_memory: float = 0.4
+    """vLLM's share of GPU memory (the trainer needs the rest)."""
+    lora: bool = False
+    """Train LoRA adapters (peft) instead of all weights."""
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
+    """Module names that get adapters (Qwen2.5-VL: the language model's attention)."""
+    device: str = "cpu"
+    dtype: str = ""
+    """Training dtype ('' keeps the checkpoint's; bfloat16 on a GPU)."""
+    eval_seeds: int = 0
+    """Held-out episodes per eval task before training and at the end (0: no evaluation)."""
+    eval_every: int = 0
+    """Iterations between held-out evaluations (0: only before and at the end)."""
+    eval_tasks: str = ""
+    """Tasks for evaluation ('' : the training tasks)."""
+    eval_seed_offset: int = 100_000
+    save_rollouts: bool = False
+    """Write every episode as a trajectory (agent/trajectory.py) under out/rollouts/ for the viewer."""
+    threads: int = 1
+    seed: int = 0
+    quiet: bool = False
+    """No progress bar."""
+
+
+# -- rollout ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """One turn as GRPO needs it: the exact prompt, the sampled reply's token ids and their logprobs."""
+
+    messages: list[dict]
+    token_ids: list[int]
+    logprobs: list[float]
+    text: str
+    parsed: bool
+
+
+@dataclass
+class Episode:
+    prompt: int  # index of its (task, seed) in the iteration's batch: the group it belongs to
+    task: str
+    seed: int
+    success: bool = False
+    raw_reward: float = 0.0
+    status: str = ""
+    steps: list[Step] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""
+    reward: float = 0.0  # set in the reward section
+
+
+class SamplingAgent(Agent):
+    """The agent loop with one sampled reply per turn, each kept with its token ids and logprobs."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.recorded: list[Step] = []
+
+    def decide(self, messages: list[dict]) -> Decision:
+        cfg = self.config
+        g = self.model.generate(messages, n=1, temperature=cfg.temperature, max_tokens=cfg.max_tokens)[0]
+        try:
+            response, error = A.parse_response(g.text), ""
+        except A.ActionParseError as e:
+            response, error = None, str(e)
+        self.recorded.append(Step(messages, list(g.token_ids), list(g.logprobs), g.text, response is not None))
+        return Decision(g.text, response, error)
+
+
+def play_episode(model, env, config: AgentConfig, prompt: int, task, seed: int,
+                 out_dir: Path | None = None) -> Episode:
+    """One episode through the agent loop; a crashed browser gets one retry, anything else is recorded."""
+    from envs.browser import BrowserCrashed
+
+    t0 = time.perf_counter()
+    for attempt in (1, 2):
+        agent = SamplingAgent(model, env, config, out_dir=out_dir)
+        try:
+            result = agent.run(seed=seed, task=task)
+            return Episode(prompt, task.id, seed, result.success, result.reward, result.status, agent.recorded,
+                           round(time.perf_counter() - t0, 3), result.error)
+        except BrowserCrashed as e:
+            error = f"browser crashed (attempt {attempt}): {e}"
+        except Exception as e:  # a page bug: the episode (and so its group) is dropped, the run goes on
+            error = f"{type(e).__name__}: {e}"
+            break
+    return Episode(prompt, task.id, seed, seconds=round(time.perf_counter() - t0, 3), error=error[:2000])
+
+
+def iteration_prompts(tasks: list, args: Args, iteration: int) -> list[tuple]:
+    """The (task, seed) pairs of one iteration: tasks in turn, seeds never reused."""
+    first = iteration * args.seeds_per_iter
+    return [(tasks[(first + j) % len(tasks)], args.seed_offset + first + j) for j in range(args.seeds_per_iter)]
+
+
+def rollout_threads(model, envs: list, config: AgentConfig, jobs: list[tuple], rollout_dir: Path | None):
+    """Episodes on worker threads, each borrowing a page from ``envs`` for one episode."""
+    free: queue.Queue = queue.Queue()
+    for env in envs:
+        free.put(env)
+
+    def one(job):
+        prompt, g, task, seed = job
+        env = free.get()
+        try:
+            where = rollout_dir / task.id / str(seed) / f"g{g}" if rollout_dir else None
+            return play_episode(model, env, config, prompt, task, seed, where)
+        finally:
+            free.put(env)
+
+    with ThreadPoolExecutor(len(envs)) as pool:
+        return list(pool.map(one, jobs))
+
+
+def start_ray_actors(args: Args):
+    """``workers`` Ray actors, each owning a Chromium and a policy copy it loads from the checkpoint directory."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ImportError("--ray needs Ray: pip install 'screenwise[ray]'") from e
+
+    started = not ray.is_initialized()
+    if started:
+        address = None if args.ray == "local" else args.ray
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 num_cpus=max(2, args.workers) if address is None else None)
+
+    @ray.remote(num_cpus=1)
+    class RolloutActor:
+        def __init__(self, max_steps: int, threads: int):
+            from envs.browser import BrowserEnv
+
+            torch.set_num_threads(threads)
+            self.env = BrowserEnv(max_steps=max_steps)
+            self.threads, self.model, self.version = threads, None, None
+
+        def run(self, checkpoint: str, version: int, config: dict, prompt: int, task_id: str, seed: int,
+                out_dir: str | None) -> Episode:
+            from envs.tasks import resolve_tasks
+            from models import model_card
+            from models.hf import TransformersModel
+
+            if version != self.version:  # a new iteration: the driver saved new weights there
+                self.model = None
+                self.model = TransformersModel(checkpoint, threads=self.threads,
+                                               coord_space=model_card(checkpoint).get("coord_space", "qwen25"))
+                self.version = version
+            task = resolve_tasks(task_id)[0]
+            return play_episode(self.model, self.env, AgentConfig(**config), prompt, task, seed,
+                                Path(out_dir) if out_dir else None)
+
+        def close(self) -> None:
+            self.env.close()
+
+    return [RolloutActor.remote(args.max_steps, args.threads) for _ in range(max(1, args.workers))], started
+
+
+def rollout_ray(actors: list, checkpoint: Path, version: int, config: AgentConfig, jobs: list[tuple],
+                rollout_dir: Path | None) -> list[Episode]:
+    import ray
+
+    refs = []
+    for i, (prompt, g, task, seed) in enumerate(jobs):
+        where = str(rollout_dir / task.id / str(seed) / f"g{g}") if rollout_dir else None
+        refs.append(actors[i % len(actors)].run.remote(str(checkpoint), version, config.__dict__, prompt, task.id,
+                                                       seed, where))
+    episodes = []
+    for (prompt, _g, task, seed), ref in zip(jobs, refs):
+        try:
+            episodes.append(ray.get(ref))
+        except Exception as e:  # the actor died: the group is dropped, the run goes on
+            episodes.append(Episode(prompt, task.id, seed, error=f"ray worker failed: {e}"[:2000]))
+    return episodes
+
+
+# -- reward ----------------------------------------------------------------------------------------------------
+
+PRINTABLE = set(string.printable)
+
+
+def episode_reward(episode: Episode, format_reward: float = 0.1, shaping_printable: float = 0.0) -> float:
+    """Success (0 or 1), plus ``format_reward`` x the share of replies that parsed, plus the test-only shaping."""
+    steps = episode.steps
+    parsed = sum(s.parsed for s in steps) / len(steps) if steps else 0.0
+    reward = float(episode.success) + format_reward * parsed
+    if shaping_printable:
+        text = "".join(s.text for s in steps)
+        reward += shaping_printable * (sum(c in PRINTABLE for c in text) / len(text) if text else 0.0)
+    return reward
+
+
+# -- advantage -------------------------------------------------------------------------------------------------
+
+def group_advantages(rewards: list[float], scale_std: bool = True, eps: float = 1e-4) -> list[float]:
+    """A_i = (r_i - mean) / (std + eps), with the group's population std; ``scale_std=False`` (Dr. GRPO): r_i - mean.
+
+    A group whose rewards are all equal gets all zeros (the trainer skips such groups).
+    """
+    mean = sum(rewards) / len(rewards)
+    centred = [r - mean for r in rewards]
+    if not scale_std:
+        return centred
+    std = math.sqrt(sum(c * c for c in centred) / len(rewards))
+    return [c / (std + eps) for c in centred]
+
+
+def informative(rewards: list[float]) -> bool:
+    """Whether a group carries signal: DAPO's dynamic sampling keeps only groups with unequal rewards."""
+    return max(rewards) - min(rewards) > 1e-9
+
+
+# -- loss ------------------------------------------------------------------------------------------------------
+
+def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor | None, adv: torch.Tensor,
+              mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2,
+              beta: float = 0.0) -> tuple[torch.Tensor, dict]:
+    """The clipped GRPO objective, negated, as a token-level mean over the completion tokens in ``mask``.
+
+    logp, old_logp, ref_logp, mask: [B, T] (logp with gradients; mask True on completion tokens; masked-out
+    positions may hold anything, NaN included); adv: [B] (one advantage per row) or [B, T].
+    Per token: -min(ratio * A, clip(ratio, 1 - eps_low, 1 + eps_high) * A) + beta * k3, where ratio =
+    exp(logp - old_logp) and k3 = exp(ref - logp) - (ref - logp) - 1 (an unbiased, positive KL estimate).
+    ``ref_logp`` may be None when beta is 0. Returns (loss, stats): stats are floats over the masked tokens,
+    ``clip_frac`` (tokens whose clipped term is taken, so their gradient is zero), ``kl`` and ``ratio`` means.
+    """
+    mask = mask.bool()
+    # Masked positions are replaced by finite values first: a NaN there would reach the gradient through where().
+    old_logp = torch.where(mask, old_logp, logp.detach())
+    adv = adv[:, None] if adv.dim() == 1 else adv
+    ratio = torch.exp(logp - old_logp)
+    clipped = ratio.clamp(1 - eps_low, 1 + eps_high)
+    per_token = -torch.minimum(ratio * adv, clipped * adv)
+    kl = torch.zeros_like(logp)
+    if ref_logp is not None:
+        delta = torch.where(mask, ref_logp, logp.detach()) - logp
+        kl = torch.exp(delta) - delta - 1
+        if beta:
+            per_token = per_token + beta * kl
+    weight = mask.to(logp.dtype)
+    n = weight.sum().clamp(min=1)
+    loss = (per_token * weight).sum() / n
+    with torch.no_grad():
+        is_clipped = ((ratio < 1 - eps_low) & (adv < 0)) | ((ratio > 1 + eps_high) & (adv > 0))
+        stats = {"clip_frac": float((is_clipped & mask).sum() / n), "kl": float((kl * weight).sum() / n),
+                 "ratio": float((ratio * weight).sum() / n), "tokens": int(weight.sum())}
+    return loss, stats
+
+
+def step_logprobs(policy, step: Step) -> tuple[torch.Tensor, torch.Tensor]:
+    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C])."""
+    return policy.token_logprobs(policy.encode(step.messages, [step.token_ids]))
+
+
+def reference_logprobs(samples: list[tuple[Step, float]], policy, reference, peft_model) -> list[torch.Tensor]:
+    """The frozen reference's logprobs [1, C] of each sample's tokens: a second model, or the LoRA base."""
+    out = []
+    with torch.no_grad():
+        for step, _ in samples:
+            if peft_model is not None:
+                with peft_model.disable_adapter():
+                    out.append(step_logprobs(policy, step)[0])
+            else:
+                out.append(step_logprobs(reference, step)[0])
+    return out
+
+
+# -- update ----------------------------------------------------------------------------------------------------
+
+def update(policy, params: list, opt, samples: list[tuple[Step, float]], ref_logps: list | None, args: Args,
+           rng: random.Random) -> dict:
+    """``ppo_epochs`` passes over the samples in shuffled minibatches of ``minibatch`` steps, one optimizer step
+    each. A minibatch's loss is the token-level mean over all its completion tokens: each step (its own prompt,
+    so its own forward pass) adds its token mean x its share of the minibatch's tokens, and gradients accumulate.
+    Returns token-weighted means of the loss stats, the mean gradient norm (before clipping) and the update count.
+    """
+    totals, grad_norms = {"loss": 0.0, "clip_frac": 0.0, "kl": 0.0, "ratio": 0.0}, []
+    n_seen = 0
+    for _epoch in range(args.ppo_epochs):
+        order = list(range(len(samples)))
+        rng.shuffle(order)
+        size = args.minibatch or len(order) or 1
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            n_tokens = sum(sum(not math.isnan(x) for x in samples[i][0].logprobs) for i in chunk) or 1
+            for i in chunk:
+                step, adv = samples[i]
+                logp, mask = step_logprobs(policy, step)                                        # [1, C]
+                old = torch.tensor([step.logprobs], dtype=logp.dtype, device=logp.device)      # [1, C]
+                mask = mask & ~torch.isnan(old)  # vLLM leaves a NaN where it has no logprob
+                loss, stats = grpo_loss(logp, old, ref_logps[i] if ref_logps else None,
+                                        torch.tensor([adv], device=logp.device), mask,
+                                        args.eps_low, args.eps_high, args.beta)
+                (loss * stats["tokens"] / n_tokens).backward()
+                totals["loss"] += loss.item() * stats["tokens"]
+                for k in ("clip_frac", "kl", "ratio"):
+                    totals[k] += stats[k] * stats["tokens"]
+                n_seen += stats["tokens"]
+            grad_norms.append(float(torch.nn.utils.clip_grad_norm_(params, args.grad_clip)))
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+    means = {k: v / n_seen for k, v in totals.items()} if n_seen else {**totals, "ratio": 1.0}
+    return {**means, "grad_norm": sum(grad_norms) / len(grad_norms) if grad_norms else 0.0,
+            "updates": len(grad_norms)}
+
+
+# -- model -----------------------------------------------------------------------------------------------------
+
+def load_policy(args: Args, checkpoint: Path, base: str):
+    """The trained model (models.hf.TransformersModel) and, with --lora, its peft wrapper (else None)."""
+    from models import model_card
+    from models.hf import TransformersModel
+
+    coord_space = model_card(str(checkpoint)).get("coord_space", "qwen25")
+    kw = dict(device=args.device, dtype=args.dtype or None, coord_space=coord_space, threads=args.threads)
+    if not args.lora:
+        return TransformersModel(checkpoint, **kw), None
+    try:
+        from peft import LoraConfig, PeftModel, get_peft_model
+    except ImportError as e:
+        raise ImportError("--lora needs peft: pip install peft") from e
+    policy = TransformersModel(base, **kw)  # adapters go on the untouched base; the checkpoint holds merged weights
+    if (checkpoint / "adapter" / "adapter_config.json").exists():
+        peft_model = PeftModel.from_pretrained(policy.model, checkpoint / "adapter", is_trainable=True)
+    else:
+        peft_model = get_peft_model(policy.model, LoraConfig(
+            r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=0.0,
+            target_modules=[t.strip() for t in args.lora_targets.split(",") if t.strip()]))
+    # peft injects its layers into policy.model in place, so policy.model's forward and generate include them.
+    # The fast decoder reads the base weights directly and would sample from the base model: use HF generate.
+    policy.fast = None
+    return policy, peft_model
+
+
+def merged_state_dict(peft_model) -> dict[str, torch.Tensor]:
+    """The base model's state dict with each LoRA delta added (names as the base model saves them)."""
+    base = peft_model.get_base_model()
+    state = {k: v.detach() for k, v in base.state_dict().items() if "lora_" not in k}
+    for name, module in base.named_modules():
+        if hasattr(module, "get_delta_weight") and hasattr(module, "base_layer"):
+            for adapter in module.active_adapters:
+                key = f"{name}.base_layer.weight"
+                state[key] = state[key] + module.get_delta_weight(adapter).detach()
+    return {k.replace(".base_layer", ""): v for k, v in state.items()}
+
+
+def save_checkpoint(policy, peft_model, checkpoint: Path) -> None:
+    """Write the weights into a copy of the checkpoint directory, then swap it in (a kill leaves one whole)."""
+    tmp, old = checkpoint.with_name(checkpoint.name + ".tmp"), checkpoint.with_name(checkpoint.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(checkpoint, tmp, ignore=shutil.ignore_patterns("*.safetensors", "*.safetensors.index.json",
+                                                                   "adapter"))
+    if peft_model is None:
+        policy.model.save_pretrained(tmp)
+    else:
+        peft_model.save_pretrained(tmp / "adapter")
+        peft_model.get_base_model().save_pretrained(tmp, state_dict=merged_state_dict(peft_model))
+    shutil.rmtree(old, ignore_errors=True)
+    checkpoint.rename(old)
+    tmp.rename(checkpoint)
+    shutil.rmtree(old)
+
+
+def recover_checkpoint(checkpoint: Path) -> None:
+    """After a kill during save_checkpoint: keep the last whole directory, which matches state.pt."""
+    old = checkpoint.with_name(checkpoint.name + ".old")
+    if not checkpoint.exists() and old.exists():
+        old.rename(checkpoint)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(checkpoint.with_name(checkpoint.name + ".tmp"), ignore_errors=True)
+
+
+def start_vllm(args: Args, checkpoint: Path):
+    """vLLM in this process (so its weights can be replaced in place), behind the generation lock. UNTESTED."""
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    from models import model_card
+    from models.vllm_backend import VLLMModel
+
+    return VLLMModel(str(checkpoint), coord_space=model_card(str(checkpoint)).get("coord_space", "qwen25"),
+                     gpu_memory_utilization=args.vllm_memory, seed=args.seed)
+
+
+def sync_vllm(args: Args, holder: _Serialized, policy, peft_model, checkpoint: Path) -> None:
+    """Give vLLM the updated weights: load_weights on its in-process model, else restart it from the checkpoint.
+
+    UNTESTED (no GPU here). The attribute path is vLLM V1's with VLLM_ENABLE_V1_MULTIPROCESSING=0, as TRL uses it.
+    """
+    state = merged_state_dict(peft_model) if peft_model is not None else policy.model.state_dict()
+    try:
+        runner = holder.model.llm.llm_engine.model_executor.driver_worker.worker.model_runner.model
+    except AttributeError:
+        holder.model = None  # drop the old engine before the new one asks for its share of the GPU
+        gc.collect()
+        torch.cuda.empty_cache()
+        holder.model = start_vllm(args, checkpoint)
+        return
+    runner.load_weights((name, tensor) for name, tensor in state.items())
+    holder.model.llm.reset_prefix_cache()  # cached prompt states were computed with the old weights
+
+
+# -- log -------------------------------------------------------------------------------------------------------
+
+def evaluate(args: Args, checkpoint: Path, tag: str) -> dict:
+    """Greedy success on held-out seeds (far from the training seeds) through agent.bench, as users run it."""
+    from agent.bench import BenchConfig, run_bench
+
+    summary = run_bench(BenchConfig(
+        policy=f"hf:{checkpoint}", tasks=args.eval_tasks or args.tasks, seeds=args.eval_seeds,
+        seed_offset=args.eval_seed_offset, max_steps=args.max_steps, workers=args.workers,
+        out=str(Path(args.out) / "eval" / tag), quiet=True))
+    return {"eval_success": summary["mean_success"],
+            "eval_per_task": {k: v["success"] for k, v in summary["per_task"].items()}}
+
+
+def plot_curve(metrics: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    its = [m["iteration"] for m in metrics if "reward" in m]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(its, [m["reward"] for m in metrics if "reward" in m], "o-", ms=3, lw=1, label="mean reward")
+    ax.plot(its, [m["success"] for m in metrics if "reward" in m], "s-", ms=3, lw=1, label="rollout success")
+    evals = [(m["iteration"], m["eval_success"]) for m in metrics if "eval_success" in m]
+    if evals:
+        ax.plot(*zip(*evals), "D--", color="#d55", label="held-out success")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("reward / success")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def rollout_stats(episodes: list[Episode]) -> dict:
+    """Means over the iteration's episodes (those a crash dropped are only counted as errors)."""
+    ok = [ep for ep in episodes if not ep.error]
+    n, steps = max(1, len(ok)), [s for ep in ok for s in ep.steps]
+    return {"reward": sum(ep.reward for ep in ok) / n, "success": sum(ep.success for ep in ok) / n,
+            "parsed": sum(s.parsed for s in steps) / max(1, len(steps)), "episodes": len(episodes),
+            "errors": len(episodes) - len(ok), "tokens": sum(len(s.token_ids) for s in steps)}
+
+
+def metrics_line(m: dict) -> str:
+    return (f"iter {m['iteration']}: reward {m['reward']:.3f} success {m['success']:.1%} kl {m['kl']:.4f} "
+            f"clip {m['clip_frac']:.3f} groups {m['groups_used']}/{m['groups']} {m['tokens_per_s']:.0f} tok/s "
+            f"{m['episodes_per_s']:.2f} ep/s ({m['rollout_s']:.1f} s rollout, {m['update_s']:.1f} s update)")
+
+
+# -- training --------------------------------------------------------------------------------------------------
+
+def train(args: Args) -> Path:
+    from envs.tasks import resolve_tasks
+
+    torch.set_num_threads(args.threads)
+    if args.vllm and (args.ray or args.device == "cpu"):
+        raise SystemExit("--vllm generates on the GPU the trainer uses: give --device cuda, and no --ray")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint, state_path, metrics_path = out / "checkpoint", out / "state.pt", out / "metrics.jsonl"
+    recover_checkpoint(checkpoint)
+    run_info_path = out / "grpo.json"
+    if not (checkpoint / "config.json").exists():
+        if not args.init:
+            raise SystemExit(f"no checkpoint in {out}: start one with --init DIR")
+        shutil.copytree(args.init, checkpoint, dirs_exist_ok=True)  # screenwise.json (prompt, coords) included
+        run_info_path.write_text(json.dumps({"init": str(Path(args.init).absolute())}, indent=1))
+    init = json.loads(run_info_path.read_text())["init"] if run_info_path.exists() else args.init
+    (out / "args.json").write_text(json.dumps(dataclasses.asdict(args), indent=1))
+
+    state = torch.load(state_path, weights_only=False) if state_path.exists() else None
+    iteration = state["iteration"] if state else 0
+    metrics = [json.loads(line) for line in metrics_path.read_text().splitlines()] if metrics_path.exists() else []
+    metrics = [m for m in metrics if m["iteration"] <= iteration]  # lines past state.pt: a kill mid-iteration
+    metrics_path.write_text("".join(json.dumps(m) + "\n" for m in metrics))
+    if iteration >= args.iters:
+        print(f"{out} is at iteration {iteration} of {args.iters}: nothing to do", flush=True)
+        return checkpoint
+
+    policy, peft_model = load_policy(args, checkpoint, init)
+    net = policy.model
+    reference = None
+    if args.beta and peft_model is None:
+        from models.hf import TransformersModel
+
+        reference = TransformersModel(init, device=args.device, dtype=args.dtype or None, threads=args.threads)
+        reference.model.requires_grad_(False)
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    if state:
+        opt.load_state_dict(state["opt"])
+        random.setstate(state["python_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resuming at iteration {iteration}", flush=True)
+    else:
+        random.seed(args.seed)
+        torch.manual_seed(args.seed)
+    print(f"policy: {sum(p.numel() for p in net.parameters()):,} parameters, "
+          f"{sum(p.numel() for p in params):,} trained" + (" (LoRA)" if peft_model else ""), flush=True)
+
+    tasks = resolve_tasks(args.tasks)
+    config = config_for(f"hf:{checkpoint}")
+    config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
+                            "max_tokens": args.max_tokens, "best_of": 1})
+    browser, envs, actors, started_ray, generator = None, [], [], False, None
+    if args.ray:
+        actors, started_ray = start_ray_actors(args)
+    else:
+        from envs.browser import Browser, BrowserEnv
+
+        browser = Browser()
+        envs = [BrowserEnv(browser=browser, max_steps=args.max_steps) for _ in range(max(1, args.workers))]
+        generator = _Serialized(start_vllm(args, checkpoint) if args.vllm else policy)
+
+    def save() -> None:
+        save_checkpoint(policy, peft_model, checkpoint)
+        torch.save({"opt": opt.state_dict(), "iteration": iteration, "python_rng": random.getstate(),
+                    "torch_rng": torch.get_rng_state()}, out / "state.pt.tmp")
+        os.replace(out / "state.pt.tmp", state_path)
+
+    if iteration == 0 and args.eval_seeds:
+        metrics.append({"iteration": 0, **evaluate(args, checkpoint, "before")})
+        print(f"before training: held-out success {metrics[-1]['eval_success']:.1%}", flush=True)
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(metrics[-1]) + "\n")
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=args.iters, initial=iteration, unit="it", dynamic_ncols=True, desc="grpo", disable=args.quiet)
+    try:
+        while iteration < args.iters:
+            # -- rollout: G episodes of every prompt with the current weights
+            t0 = time.perf_counter()
+            prompts = iteration_prompts(tasks, args, iteration)
+            jobs = [(p, g, task, seed) for p, (task, seed) in enumerate(prompts) for g in range(args.group)]
+            rollout_dir = out / "rollouts" / f"iter{iteration:05d}" if args.save_rollouts else None
+            net.eval()
+            if args.ray:
+                episodes = rollout_ray(actors, checkpoint, iteration, config, jobs, rollout_dir)
+            else:
+                episodes = rollout_threads(generator, envs, config, jobs, rollout_dir)
+            rollout_s = time.perf_counter() - t0
+
+            # -- reward
+            for ep in episodes:
+                ep.reward = episode_reward(ep, args.format_reward, args.shaping_printable)
+
+            # -- advantage: one value per episode, given to every token it generated; flat groups are skipped
+            samples: list[tuple[Step, float]] = []
+            groups_used = 0
+            for p in range(len(prompts)):
+                group = [ep for ep in episodes if ep.prompt == p]
+                rewards = [ep.reward for ep in group]
+                if any(ep.error for ep in group) or not informative(rewards):
+                    continue
+                groups_used += 1
+                for ep, adv in zip(group, group_advantages(rewards, args.scale_std)):
+                    samples += [(s, adv) for s in ep.steps if s.token_ids]
+
+            # -- loss: the reference's logprobs, once per step (the policy's are recomputed in every pass)
+            t1 = time.perf_counter()
+            ref_logps = reference_logprobs(samples, policy, reference, peft_model) if args.beta else None
+
+            # -- update
+            net.train()
+            stats = update(policy, params, opt, samples, ref_logps, args, random.Random(f"{args.seed}:{iteration}"))
+            net.eval()
+            iteration += 1
+            save()
+            if args.vllm:
+                sync_vllm(args, generator, policy, peft_model, checkpoint)
+            update_s = time.perf_counter() - t1
+
+            # -- log
+            record = {"iteration": iteration, **rollout_stats(episodes), **stats, "groups": len(prompts),
+                      "groups_used": groups_used, "steps_trained": len(samples),
+                      "tokens_per_s": sum(len(s.token_ids) for ep in episodes for s in ep.steps) / rollout_s,
+                      "episodes_per_s": len(episodes) / rollout_s, "rollout_s": round(rollout_s, 2),
+                      "update_s": round(update_s, 2)}
+            if args.eval_seeds and ((args.eval_every and iteration % args.eval_every == 0) or iteration == args.iters):
+                record.update(evaluate(args, checkpoint, f"iter{iteration:05d}"))
+            metrics.append(record)
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+            plot_curve(metrics, out / "curve.png")
+            bar.update()
+            bar.set_postfix_str(f"reward {record['reward']:.3f} success {record['success']:.0%} "
+                                f"kl {record['kl']:.4f}", refresh=False)
+            bar.write(metrics_line(record) + (f"; held-out success {record['eval_success']:.1%}"
+                                              if "eval_success" in record else ""))
+    finally:
+        bar.close()
+        for env in envs:
+            env.close()
+        if browser is not None:
+            browser.close()
+        if actors:
+            import ray
+
+            try:
+                ray.get([actor.close.remote() for actor in actors], timeout=30)
+            finally:
+                for actor in actors:
+                    ray.kill(actor)
+            if started_ray:
+                ray.shutdown()
+    return checkpoint
+
+
+def parse_args(argv=None) -> Args:
+    ap = argparse.ArgumentParser(prog="python -m train.grpo", description=__doc__.split("\n")[0])
+    types = {"int": int, "float": float, "str": str}
+    for f in dataclasses.fields(Args):
+        flag = f"--{f.name.replace('_', '-')}"
+        if f.name == "ray":
+            ap.add_argument(flag, nargs="?", const="local", default="", metavar="ADDRESS",
+                            help="Ray actors as env workers: a local Ray, or the cluster at ADDRESS")
+        elif f.type == "bool":
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            ap.add_argument(flag, type=types[f.type], default=f.default)
+    return Args(**vars(ap.parse_args(argv)))
+
+
+def main(argv=None) -> Path:
+    """``python -m train.grpo ...`` (and ``screenwise train grpo ...``): train, then return the checkpoint."""
+    return train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    # Run the module under its import name, so the Episodes Ray actors send back are train.grpo's classes.
+    from train.grpo import main as _main
+
+    _main()
