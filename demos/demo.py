@@ -11,7 +11,7 @@ import argparse
 import time
 
 from agent.cli import print_event
-from agent.loop import Agent, AgentConfig
+from agent.loop import Agent, config_for
 from agent.viewer import write_viewer
 from envs.browser import Browser, BrowserEnv
 from envs.tasks import miniwob_task
@@ -32,8 +32,8 @@ def main() -> None:
     browser = Browser()
     env = BrowserEnv(browser=browser, max_steps=10)
     model = load_model(args.model, env=env)
-    embedded = args.model == "embedded"
-    config = AgentConfig(max_steps=10, element_refs=embedded, prompt="compact" if embedded else "uitars")
+    config = config_for(args.model)
+    config.max_steps = 10
     rows = []
     try:
         for name in TASKS:
