@@ -192,10 +192,14 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
                 _run_ray(cfg, todo, record)
             else:
                 _run_threads(cfg, todo, record, policy or make_policy(cfg))
-    elapsed = time.perf_counter() - t0
-    wanted = {(t.id, s) for t in tasks for s in seeds}
-    records = [r for r in read_results(results_path) if (r["task"], r["seed"]) in wanted]
-    summary = summarize(records, cfg, new_episodes=len(new), seconds=elapsed)
+    return finish_run(out, cfg, [t.id for t in tasks], seeds, len(new), time.perf_counter() - t0)
+
+
+def finish_run(out: Path, cfg: BenchConfig, task_ids: list[str], seeds, new_episodes: int, seconds: float) -> dict:
+    """Summarize every recorded episode of the asked (task, seed) pairs: summary.json and the chart."""
+    wanted = {(t, s) for t in task_ids for s in seeds}
+    records = [r for r in read_results(out / "results.jsonl") if (r["task"], r["seed"]) in wanted]
+    summary = summarize(records, cfg, new_episodes=new_episodes, seconds=seconds)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     plot_success(summary, out / "success.png")
     return summary

@@ -2,8 +2,7 @@
 
 It is agent/bench.py's harness with a desktop in place of the browser, and it reuses that module's pieces: the
 policies, the episode loop and its error capture (``run_with_retry``), the results file (``read_results``,
-appended per episode, a torn last line cut), ``check_run_config``, ``summarize``, ``format_table`` and
-``plot_success``. Episodes run one at a time: they share one display, and one pointer.
+appended per episode, a torn last line cut), ``check_run_config`` and ``finish_run`` (summary and chart). Episodes run one at a time: they share one display, and one pointer.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ from agent.bench import (
     BenchConfig,
     _progress,
     check_run_config,
+    finish_run,
     make_policy,
-    plot_success,
     read_results,
     run_with_retry,
-    summarize,
 )
 from envs.tasks.desktop import resolve_desktop_tasks
 
@@ -73,10 +71,4 @@ def run_desktop_bench(cfg: BenchConfig, env=None) -> dict:
             bar.close()
             if own:
                 env.close()
-    elapsed = time.perf_counter() - t0
-    wanted = {(t.id, s) for t in tasks for s in seeds}
-    records = [r for r in read_results(results_path) if (r["task"], r["seed"]) in wanted]
-    summary = summarize(records, cfg, new_episodes=len(new), seconds=elapsed)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    plot_success(summary, out / "success.png")
-    return summary
+    return finish_run(out, cfg, [t.id for t in tasks], seeds, len(new), time.perf_counter() - t0)
