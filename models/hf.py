@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 
 from models.base import Generation
+from models.fast_decode import FastDecoder
+from models.fast_decode import supports as fast_decode_supports
 from models.messages import decode_image
 
 # Tokens that stand for pixels: a model must never write them (a random one samples <|image_pad|> at once).
@@ -104,6 +106,8 @@ class TransformersModel:
         self.tokenizer = self.processor.tokenizer
         dtype = getattr(torch, dtype) if isinstance(dtype, str) and dtype != "auto" else dtype
         self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype or "auto").to(self.device).eval()
+        # The same tokens as HF generate without its per-token overhead (models/fast_decode.py); None: HF generate.
+        self.fast = FastDecoder(self.model) if fast_decode_supports(self.model) else None
 
         vocab = self.tokenizer.get_vocab()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
@@ -144,16 +148,21 @@ class TransformersModel:
         otherwise (no top-k/top-p or repetition penalty, whatever the checkpoint's generation_config says)."""
         inputs = self._prompt_inputs(messages)
         sample = temperature > 0
-        # Explicit values override the checkpoint's generation_config (Qwen's ships top_k=1, repetition_penalty 1.05).
-        how = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0, min_p=None, typical_p=1.0,
-                   num_return_sequences=n) if sample else dict(do_sample=False)
-        out = self.model.generate(
-            **inputs, **how, max_new_tokens=max_tokens, repetition_penalty=1.0, no_repeat_ngram_size=0,
-            suppress_tokens=self.suppressed, eos_token_id=self.stop_ids, pad_token_id=self.pad_id,
-            output_logits=True, return_dict_in_generate=True)
-        new = out.sequences[:, inputs["input_ids"].shape[1]:]                       # [rows, steps]
-        logits = torch.stack(out.logits, dim=1).float()                             # [rows, steps, vocab]
-        logps = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]  # [rows, steps]
+        if self.fast is not None:
+            new, logps = self.fast.generate(inputs, n=n if sample else 1, temperature=temperature,
+                                            max_tokens=max_tokens, stop_ids=self.stop_ids,
+                                            suppressed=self.suppressed, pad_id=self.pad_id)
+        else:
+            # Explicit values override the checkpoint's generation_config (Qwen's: top_k=1, repetition_penalty 1.05).
+            how = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0, min_p=None, typical_p=1.0,
+                       num_return_sequences=n) if sample else dict(do_sample=False)
+            out = self.model.generate(
+                **inputs, **how, max_new_tokens=max_tokens, repetition_penalty=1.0, no_repeat_ngram_size=0,
+                suppress_tokens=self.suppressed, eos_token_id=self.stop_ids, pad_token_id=self.pad_id,
+                output_logits=True, return_dict_in_generate=True)
+            new = out.sequences[:, inputs["input_ids"].shape[1]:]                       # [rows, steps]
+            logits = torch.stack(out.logits, dim=1).float()                             # [rows, steps, vocab]
+            logps = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]  # [rows, steps]
         gens = [self._generation(new[i].tolist(), logps[i].tolist()) for i in range(new.shape[0])]
         return gens if sample else [Generation(g.text, list(g.token_ids), list(g.logprobs), g.finish_reason)
                                     for g in gens * n]

@@ -41,7 +41,8 @@ SCROLL_POINT_JS = r"""
   // A point of the container's visible part where the wheel reaches it: its centre unless something covers it.
   const root = document.querySelector(sel);
   const r = root.getBoundingClientRect();
-  const y0 = Math.max(r.top, 50), y1 = Math.min(r.bottom, 210), x0 = Math.max(r.left, 0), x1 = Math.min(r.right, 160);
+  const y0 = Math.max(r.top, 50), y1 = Math.min(r.bottom, 210);
+  const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, 160);
   for (const fy of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.9])
     for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
       const x = Math.round(x0 + (x1 - x0) * fx), y = Math.round(y0 + (y1 - y0) * fy);
@@ -59,13 +60,21 @@ def scroll_point(page, css: str) -> tuple[int, int]:
     return x, y
 
 
-def scroll_toward(page, css: str, el: dict, box, what: str, where: str) -> tuple[str, A.Scroll]:
-    """Scroll the container ``css`` (with this box) so that ``el`` comes into view."""
+def scroll_toward(page, css: str, el: dict, box, what: str, where: str):
+    """Scroll the container ``css`` (with this box) so that ``el`` comes into view, in one turn."""
+    return _scroll_then(page, css, el, what, where)
+
+
+def _scroll_then(page, css: str, target: dict, what: str, where: str = "", steps: int | None = None):
+    """Scroll the container ``css`` toward ``target`` (as many wheel steps as needed, in one turn)."""
+    box = first(page, css)["box"]
+    direction, n = _scrolls_to(target["box"], box)
+    n = steps or n
     x, y = scroll_point(page, css)
-    down = el["y"] > (max(box[1], 50) + min(box[3], CROP_H)) // 2
-    return (f"{what} is {'below' if down else 'above'} the visible part of {where}; "
-            f"scroll {'down' if down else 'up'} at ({x}, {y}).",
-            A.Scroll("down" if down else "up", at=(x, y)))
+    times = "once" if n == 1 else f"{n} times"
+    return (f"{what} is further {direction}{' in ' + where if where else ''}; scroll {direction} {times} "
+            f"at ({x}, {y}).",
+            A.Scroll(direction, at=(x, y)) if n == 1 else [A.Scroll(direction, at=(x, y))] * n)
 
 
 def type_into(el: dict, want: str, what: str):
@@ -89,9 +98,6 @@ EMAIL_TASK_JS = r"""
           reply: d.reply || null, forward: d.forward || null};
 }
 """
-
-EMAIL_ACTION_WORDS = {"reply": "reply to", "forward": "forward", "delete": "delete", "important": "star"}
-
 
 def _summary(text: str) -> str:
     return text if len(text) < 15 else text[:15] + ".."
@@ -135,9 +141,12 @@ def email_inbox(obs, page):
     if first(page, "#email"):
         sender = first(page, "#email .email-sender")["text"]
         body = first(page, "#email .email-body")["text"]
-        if sender != name or (action == "forward" and body != " ".join(d["body"].split())):
+        if sender != name:
             return click(first(page, "#close-email"),
                          f"This email is from '{sender}', not the one from '{name}'. The back arrow")
+        if action == "forward" and body != " ".join(d["body"].split()):
+            return click(first(page, "#close-email"),
+                         f"This is another email from '{name}', not the one to forward. The back arrow")
         if action == "delete":
             return click(first(page, "#email .trash"), f"The email from '{name}' is open. Its trash icon")
         if action == "important":
@@ -191,7 +200,8 @@ SOCIAL_ACTIONS = {"Share via DM": "share", "Copy link to Tweet": "copy", "Embed 
 SOCIAL_JS = r"""
 (buttons) => [...document.querySelectorAll('#area .media')].map((m, i) => {
   const r = m.getBoundingClientRect(), u = m.querySelector('.username').getBoundingClientRect();
-  const out = {i, ux: Math.round((u.left + u.right) / 2), uy: Math.round((u.top + u.bottom) / 2), user: m.querySelector('.username').textContent, name: m.querySelector('.name').textContent,
+  const out = {i, user: m.querySelector('.username').textContent, name: m.querySelector('.name').textContent,
+               ux: Math.round((u.left + u.right) / 2), uy: Math.round((u.top + u.bottom) / 2),
                box: [r.left, r.top, r.right, r.bottom].map(Math.round), buttons: {}};
   for (const cls of buttons) {
     const b = m.querySelector('.controls .' + cls);
@@ -237,13 +247,20 @@ def social_media(obs, page):
             item = p["buttons"][cls]
             if p["menu_open"] and item["shown"]:
                 if not box_in_view(item, box):
-                    return scroll_toward(page, "#area", item, box, f"The '{label}' item of the open menu", "the feed")
+                    return scroll_toward(page, "#area", item, box, f"The '{label}' item of the open menu",
+                                         "the feed")
                 return click(item, f"The menu of the post by {user} is open. The item '{label}'")
     visible = [p for p in mine if box_in_view(p["buttons"]["more" if in_menu else cls], box)]
     post = (visible or mine)[0]
     btn = post["buttons"]["more" if in_menu else cls]
     if not box_in_view(btn, box):
-        return scroll_toward(page, "#area", btn, box, f"The post by {user}", "the feed")
+        steps = None
+        if in_menu and btn["box"][3] > box[3]:  # leave room below for the menu (about 100 px) if it fits
+            direction, steps = _scrolls_to(btn["box"], box)
+            while post["box"][1] - 100 * (steps + 1) >= max(box[1], 50) and \
+                    btn["box"][3] + 100 - 100 * steps > min(box[3], CROP_H):
+                steps += 1
+        return _scroll_then(page, "#area", btn, f"The post by {user}", "the feed", steps)
     if in_menu:
         return click(btn, f"The post by {user} is at ({post['ux']}, {post['uy']}); "
                           f"'{label}' is in its '...' menu. The '...' button")
@@ -255,7 +272,7 @@ SOCIAL_BUTTONS = ["reply", "retweet", "like", "share"]
 SOCIAL_LABELS = {"reply": "Reply", "retweet": "Retweet", "like": "Like", "share": "Share"}
 
 
-def _scrolls_to(target_box, box, view_box) -> tuple[str, int]:
+def _scrolls_to(target_box, box) -> tuple[str, int]:
     """Direction and number of 100-pixel wheel steps that bring ``target_box`` into the visible part of ``box``."""
     top, bottom = max(box[1], 50), min(box[3], CROP_H)
     if target_box[3] > bottom:
@@ -306,7 +323,7 @@ def social_media_many(obs, page):
         actions += [A.Click((t[0]["buttons"][t[1]]["x"], t[0]["buttons"][t[1]]["y"])) for t in visible]
     nxt = rest[0][0]["buttons"][rest[0][1]] if rest else submit
     if nxt is not None and not box_in_view(nxt, box):
-        direction, n = _scrolls_to(nxt["box"], box, box)
+        direction, n = _scrolls_to(nxt["box"], box)
         x, y = scroll_point(page, "#area")
         what = "more of the posts to change" if rest else "the Submit button"
         parts.append(f"{what} {'is' if not rest else 'are'} further {direction}; scroll {direction} "
@@ -434,11 +451,7 @@ def book_flight(obs, page):
                 f"The shortest flight takes {flights[best]['text']}")
         box = first(page, "#area")["box"]
         if not box_in_view(btn, box):
-            direction, n = _scrolls_to(btn["box"], box, box)
-            x, y = scroll_point(page, "#area")
-            times = "once" if n == 1 else f"{n} times"
-            return (f"{what}; its 'Book' button is further {direction}. Scroll {direction} {times} at ({x}, {y}).",
-                    A.Scroll(direction, at=(x, y)) if n == 1 else [A.Scroll(direction, at=(x, y))] * n)
+            return _scroll_then(page, "#area", btn, f"{what}; its 'Book' button")
         return click(btn, f"{what}. Its button '{btn['text']}'")
 
     fields_ok = state["valid_from"] and origin in state["from"] and state["valid_to"] and dest in state["to"]
@@ -549,22 +562,13 @@ def ascending_numbers(obs, page):
         return click(one[0], "The number 1")
     rects = page.evaluate(r"""() => [...document.querySelectorAll('#area_svg rect')].map(r => {
         const b = r.getBoundingClientRect();
-        return {i: +r.getAttribute('data-index'), x: Math.round(b.left + b.width / 2), y: Math.round(b.top + b.height / 2)};
+        return {i: +r.getAttribute('data-index'), x: Math.round(b.left + b.width / 2),
+                y: Math.round(b.top + b.height / 2)};
       })""")
     nxt = min(rects, key=lambda r: r["i"])
     return (f"The numbers are hidden under squares now; the square over {nxt['i']} is at ({nxt['x']}, {nxt['y']}); "
             f"click it.",
             A.Click((nxt["x"], nxt["y"])))
-
-
-def _scroll_then(page, css: str, target: dict, what: str):
-    """Scroll the container ``css`` toward ``target`` (as many wheel steps as needed, in one turn)."""
-    box = first(page, css)["box"]
-    direction, n = _scrolls_to(target["box"], box, box)
-    x, y = scroll_point(page, css)
-    times = "once" if n == 1 else f"{n} times"
-    return (f"{what} is further {direction}; scroll {direction} {times} at ({x}, {y}).",
-            A.Scroll(direction, at=(x, y)) if n == 1 else [A.Scroll(direction, at=(x, y))] * n)
 
 
 @teacher("buy-ticket")
@@ -716,7 +720,7 @@ def daily_calendar(obs, page):
         # As few wheel steps as bring the slot into view, plus one more if the slot stays in view and the
         # naming box then has room below it.
         top = max(area[1], 50)
-        direction, steps = _scrolls_to(bare(k)["box"], area, area)
+        direction, steps = _scrolls_to(bare(k)["box"], area)
         if direction == "down" and first_slot["box"][1] - 100 * (steps + 1) >= top:
             steps += 1
         x, y = scroll_point(page, "#area")
