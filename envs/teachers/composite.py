@@ -405,19 +405,24 @@ def _flight_field(page, state, key, css, want, label):
     if state["valid_" + key] and want in value:
         return None
     field = first(page, css)
+    # An airport code is typed in parentheses, as the list writes it: "ART" alone also matches "Watertown".
+    typed = f"({want})" if re.fullmatch(r"[A-Z]{3}", want) else want
     if state["focus"] == css[1:]:
         items = [li for li in query(page, "ul.ui-autocomplete li.ui-menu-item") if want in li["text"]]
-        if items:
-            return click(items[0], f"The suggestion '{items[0]['text']}' for the '{label}' field")
-        if value == want:
-            return wait(f"The '{label}' field holds '{want}' and its suggestions have not appeared yet", 0.5)
+        shown = [li for li in items if li["box"][3] <= CROP_H]
+        if shown:
+            return click(shown[0], f"The suggestion '{shown[0]['text']}' for the '{label}' field")
+        if items:  # the right suggestion is below the screen: narrow the list down to it
+            typed = items[0]["text"]
+        elif value == typed:
+            return wait(f"The '{label}' field holds '{typed}' and its suggestions have not appeared yet", 0.5)
     x, y = _pt(field)
     if not value:
-        return (f"The '{label}' field is at ({x}, {y}) and empty; type '{want}' into it and wait for the "
-                f"suggestions.", [A.Type(want, at=(x, y)), A.Wait(0.5)])
+        return (f"The '{label}' field is at ({x}, {y}) and empty; type '{typed}' into it and wait for the "
+                f"suggestions.", [A.Type(typed, at=(x, y)), A.Wait(0.5)])
     return (f"The '{label}' field at ({x}, {y}) holds '{value}', not a listed airport for '{want}'; select its "
-            f"text, type '{want}' and wait for the suggestions.",
-            [A.Click((x, y)), A.Hotkey("ctrl a"), A.Type(want), A.Wait(0.5)])
+            f"text, type '{typed}' and wait for the suggestions.",
+            [A.Click((x, y)), A.Hotkey("ctrl a"), A.Type(typed), A.Wait(0.5)])
 
 
 @teacher("book-flight", "book-flight-nodelay")
