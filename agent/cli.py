@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="miniwob (browser) | desktop (Tk apps and xterm on a private Xvfb)")
     bench.add_argument("--policy", default="teacher", help="teacher | random | a model spec")
     bench.add_argument("--tasks", default="teachers",
-                       help="all | webgum56 | teachers | a,b,c (desktop: all | teachers | a,b,c)")
+                       help="all | webgum56 | teachers | core | a,b,c (desktop: all | teachers | a,b,c)")
     bench.add_argument("--task-dir", default=None, help="run MiniWoB-style pages from this directory")
     bench.add_argument("--seeds", type=int, default=5, help="episodes per task")
     bench.add_argument("--seed-offset", type=int, default=0, help="first seed")

@@ -89,6 +89,9 @@ class Args:
     """Episodes sampled per prompt (G)."""
     iters: int = 50
     """Iterations in all (a resumed run continues to this number)."""
+    minutes: float = 0.0
+    """Wall-clock budget for training (rollouts + updates, evaluations excluded; 0: none). The run stops after
+    the iteration that crosses it and evaluates; a resumed run counts the minutes it already spent."""
     seed_offset: int = 0
     """Training seeds are seed_offset, seed_offset + 1, ... (eval seeds sit far away, at eval_seed_offset)."""
     max_steps: int = 5
@@ -566,6 +569,12 @@ def rollout_stats(episodes: list[Episode]) -> dict:
             "errors": len(episodes) - len(ok), "tokens": sum(len(s.token_ids) for s in steps)}
 
 
+def budget_left_after(metrics: list[dict], seconds: float, args: Args) -> bool:
+    """Whether the wall-clock budget outlasts the iterations logged so far plus ``seconds``."""
+    spent = sum(m.get("rollout_s", 0) + m.get("update_s", 0) for m in metrics) + seconds
+    return not args.minutes or spent < 60 * args.minutes
+
+
 def metrics_line(m: dict) -> str:
     return (f"iter {m['iteration']}: reward {m['reward']:.3f} success {m['success']:.1%} kl {m['kl']:.4f} "
             f"clip {m['clip_frac']:.3f} groups {m['groups_used']}/{m['groups']} {m['tokens_per_s']:.0f} tok/s "
@@ -651,9 +660,12 @@ def train(args: Args) -> Path:
 
     from tqdm import tqdm
 
+    def budget_left() -> bool:
+        return budget_left_after(metrics, 0.0, args)
+
     bar = tqdm(total=args.iters, initial=iteration, unit="it", dynamic_ncols=True, desc="grpo", disable=args.quiet)
     try:
-        while iteration < args.iters:
+        while iteration < args.iters and budget_left():
             # -- rollout: G episodes of every prompt with the current weights
             t0 = time.perf_counter()
             prompts = iteration_prompts(tasks, args, iteration)
@@ -702,7 +714,8 @@ def train(args: Args) -> Path:
                       "tokens_per_s": sum(len(s.token_ids) for ep in episodes for s in ep.steps) / rollout_s,
                       "episodes_per_s": len(episodes) / rollout_s, "rollout_s": round(rollout_s, 2),
                       "update_s": round(update_s, 2)}
-            if args.eval_seeds and ((args.eval_every and iteration % args.eval_every == 0) or iteration == args.iters):
+            last = iteration == args.iters or not budget_left_after(metrics, rollout_s + update_s, args)
+            if args.eval_seeds and ((args.eval_every and iteration % args.eval_every == 0) or last):
                 record.update(evaluate(args, checkpoint, f"iter{iteration:05d}"))
             metrics.append(record)
             with open(metrics_path, "a") as f:

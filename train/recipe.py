@@ -27,6 +27,8 @@ from train import dagger
 from train.sft import Args, train
 
 EMBEDDED = Path(__file__).parents[1] / "models" / "embedded" / "checkpoint"
+EVAL_TASKS = "click-button,click-link,enter-text,click-checkboxes,login-user,click-tab-2,click-option,focus-text"
+"""The SFT stages' quick held-out check during training (the real figure comes from the bench)."""
 
 
 def stage(out: Path, name: str, fn) -> Path:
@@ -46,14 +48,20 @@ def stage(out: Path, name: str, fn) -> Path:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="runs/recipe")
-    ap.add_argument("--tasks", default="teachers", help="tasks the teachers play for the data")
+    ap.add_argument("--tasks", default="core", help="tasks the teachers play for the data (envs/tasks: core)")
+    ap.add_argument("--data", nargs="+", default=[],
+                    help="existing distillation trajectories to use instead of stage 2a (filtered to --tasks)")
+    ap.add_argument("--init", default="", help="a checkpoint to start stage 2b from instead of stage 1's")
     ap.add_argument("--pretrain-steps", type=int, default=1500)
-    ap.add_argument("--distill-seeds", type=int, default=15, help="teacher episodes per task (seeds 0..N-1)")
+    ap.add_argument("--distill-seeds", type=int, default=60, help="teacher episodes per task (seeds 0..N-1)")
     ap.add_argument("--sft-steps", type=int, default=3000)
     ap.add_argument("--dagger-seeds", type=int, default=3, help="student episodes per task (seeds 20000..)")
     ap.add_argument("--dagger-steps", type=int, default=1500, help="further SFT steps on distill + DAgger data")
-    ap.add_argument("--hidden", type=int, default=192)
-    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--eval-every", type=int, default=0, help="SFT steps between held-out evaluations")
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workers", type=int, default=3, help="parallel teacher episodes while collecting")
     ap.add_argument("--skip-pretrain", action="store_true")
@@ -61,25 +69,31 @@ def main(argv=None) -> None:
     ap.add_argument("--ship", action="store_true", help="copy the final checkpoint to models/embedded/checkpoint")
     a = ap.parse_args(argv)
     out = Path(a.out)
-    size = dict(hidden=a.hidden, layers=a.layers, batch_size=a.batch_size)
+    size = dict(hidden=a.hidden, layers=a.layers, batch_size=a.batch_size, threads=a.threads)
+    sft_args = dict(data_tasks=a.tasks, eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
 
-    init = ""
-    if not a.skip_pretrain:
+    init = a.init
+    if not a.skip_pretrain and not a.init:
         pre = stage(out, "1-pretrain", lambda d: train(Args(out=str(d), synthetic=1.0, steps=a.pretrain_steps,
                                                                eval_tasks="click-button,enter-text", **size)))
         init = str(pre / "checkpoint")
 
-    distill = stage(out, "2a-distill-data", lambda d: run_bench(BenchConfig(
-        policy="model:teacher:student", tasks=a.tasks, seeds=a.distill_seeds, workers=a.workers, out=str(d))))
-    sft = stage(out, "2b-sft", lambda d: train(Args(out=str(d), data=[str(distill)], init=init, synthetic=0.2,
-                                                    steps=a.sft_steps, **size)))
+    if a.data:
+        distill = [str(Path(d)) for d in a.data]
+    else:
+        distill = [str(stage(out, "2a-distill-data", lambda d: run_bench(BenchConfig(
+            policy="model:teacher:student", tasks=a.tasks, seeds=a.distill_seeds, workers=a.workers,
+            out=str(d)))))]
+    sft = stage(out, "2b-sft", lambda d: train(Args(out=str(d), data=distill, init=init, synthetic=0.1,
+                                                    steps=a.sft_steps, lr=a.lr, warmup=50, **sft_args)))
     final = sft
     if not a.skip_dagger:
         labels = stage(out, "3a-dagger-data", lambda d: dagger.collect(str(sft / "checkpoint"), str(d), a.tasks,
                                                                       a.dagger_seeds))
-        final = stage(out, "3b-sft", lambda d: train(Args(out=str(d), data=[str(distill), str(labels)],
+        final = stage(out, "3b-sft", lambda d: train(Args(out=str(d), data=[*distill, str(labels)],
                                                           init=str(sft / "checkpoint"), synthetic=0.1,
-                                                          steps=a.dagger_steps, lr=1e-3, warmup=20, **size)))
+                                                          steps=a.dagger_steps, lr=a.lr / 2, warmup=20,
+                                                          **sft_args)))
     print(f"[recipe] final checkpoint: {final / 'checkpoint'}", flush=True)
     if a.ship:
         shutil.copytree(final / "checkpoint", EMBEDDED, dirs_exist_ok=True)

@@ -38,6 +38,8 @@ class Args:
     """Directories searched for episode.jsonl trajectories."""
     out: str = "runs/sft"
     """Output directory (checkpoint/, state.pt, metrics.jsonl, loss.png, eval/)."""
+    data_tasks: str = ""
+    """Keep only examples of these tasks (a --tasks spec such as ``core``); empty: every task in the data."""
     init: str = ""
     """Checkpoint directory to start from; empty: build a fresh tiny Qwen2.5-VL (models/tiny.py)."""
     hidden: int = 192
@@ -67,12 +69,17 @@ class Args:
 
 # -- data ----------------------------------------------------------------------------------------------------
 
-def load_examples(dirs: list[str]) -> list[dict]:
+def load_examples(dirs: list[str], tasks: str = "") -> list[dict]:
     """(messages, target) pairs from successful episodes; images stay on disk until a batch needs them."""
+    from envs.tasks import task_names
+
+    wanted = set(task_names(tasks)) if tasks else None
     examples = []
     for d in dirs:
         for path in find_trajectories(d):
             traj = read_trajectory(path)
+            if wanted is not None and traj.header.get("task", "") not in wanted:
+                continue
             success = bool(traj.end and traj.end.get("success"))
             for step in traj.steps:
                 if step.get("label"):  # DAgger: the teacher's answer for a state the student reached
@@ -213,7 +220,7 @@ def train(args: Args) -> Path:
             build_model(args, ckpt)
     model = TransformersModel(ckpt, coord_space="pixels", threads=args.threads)
     net = model.model
-    examples = load_examples(args.data)
+    examples = load_examples(args.data, args.data_tasks)
     examples = [e for e in examples if token_length(model, e) <= args.max_tokens]
     if not examples and args.synthetic < 1.0:
         raise SystemExit(f"no successful steps found under {args.data}")

@@ -1,6 +1,6 @@
 """Tasks, registered by id and kept apart from the envs that run them.
 
-``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, or ``a,b,c``;
+``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, ``core``, or ``a,b,c``;
 ``task_dir`` gives the pages of a user's task directory instead.
 """
 
@@ -20,6 +20,19 @@ guess-number identify-shape login-user login-user-popup multi-layouts multi-orde
 search-engine social-media social-media-all social-media-some tic-tac-toe use-autocomplete use-spinner
 """.split())
 
+# The tasks the embedded model is trained on (models/embedded): those whose teacher answers can be learnt as
+# copies, out of the instruction or the element list, by a tiny model in a few CPU hours. Chosen before
+# training from the teachers' replies, not from the student's results; `--tasks all` reports the rest.
+CORE = tuple("""
+choose-list click-button click-button-sequence click-checkboxes click-checkboxes-large click-checkboxes-transfer
+click-collapsible click-collapsible-2 click-collapsible-2-nodelay click-collapsible-nodelay click-color
+click-dialog click-dialog-2 click-link click-menu-2 click-option click-shape click-tab click-tab-2
+click-tab-2-easy click-tab-2-hard click-tab-2-medium click-test click-test-2 click-test-transfer click-widget
+email-inbox-delete email-inbox-important enter-password enter-text enter-text-2 enter-text-dynamic focus-text
+focus-text-2 generate-number identify-shape login-user login-user-popup multi-layouts multi-orderings
+navigate-tree odd-or-even unicode-test
+""".split())
+
 
 def task_names(spec: str) -> list[str]:
     from envs.teachers import TEACHERS
@@ -28,6 +41,8 @@ def task_names(spec: str) -> list[str]:
         return list(registered_task_names())
     if spec == "webgum56":
         return list(WEBGUM56)
+    if spec == "core":
+        return list(CORE)
     if spec == "teachers":
         return [n for n in registered_task_names() if n in TEACHERS]
     names = [s.strip() for s in spec.split(",") if s.strip()]
@@ -48,5 +63,5 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
     return [miniwob_task(n) for n in task_names(spec)]
 
 
-__all__ = ["MiniWoBTask", "WEBGUM56", "miniwob_task", "registered_task_names", "resolve_tasks",
+__all__ = ["CORE", "MiniWoBTask", "WEBGUM56", "miniwob_task", "registered_task_names", "resolve_tasks",
            "task_dir_tasks", "task_names"]
