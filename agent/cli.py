@@ -37,6 +37,8 @@ def print_event(kind: str, data: dict) -> None:
             print(f"          Action: {' | '.join(data['actions'])}", flush=True)
         if data.get("error"):
             print(f"          Parse error: {data['error'].splitlines()[0]}", flush=True)
+        if data.get("action_error"):
+            print(f"          Error: {data['action_error']}", flush=True)
         for cue in data.get("feedback") or []:
             print(f"          Feedback: {cue}", flush=True)
     elif kind == "end":
@@ -46,7 +48,9 @@ def print_event(kind: str, data: dict) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from agent.chat import confirm
     from agent.loop import Agent, AgentConfig
+    from agent.safety import SafetyPolicy, load_secrets
     from agent.viewer import write_viewer
     from envs.browser import Browser, BrowserEnv
     from envs.tasks import miniwob_task
@@ -58,8 +62,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     task = WebTask(args.url, args.instruction) if args.url else miniwob_task(args.task)
     args.out = args.out or time.strftime("runs/run-%Y%m%d-%H%M%S")
     browser = Browser(headless=not args.headed)
-    env = BrowserEnv(task, browser=browser, max_steps=args.max_steps,
-                     viewport=tuple(int(v) for v in args.viewport.split("x")))
+    policy = SafetyPolicy(args.allow_domains, load_secrets(args.secrets),
+                          confirm=confirm if sys.stdin.isatty() else None)  # no terminal: risky actions are denied
+    env = BrowserEnv(task, browser=browser, max_steps=args.max_steps, safety=policy,
+                     downloads_dir=f"{args.out}/downloads", viewport=tuple(int(v) for v in args.viewport.split("x")))
     try:
         model = load_model(args.model, env=env)
         cfg = AgentConfig(max_steps=args.max_steps, element_refs=args.element_refs)
@@ -79,6 +85,12 @@ def ask_in_terminal(question: str) -> str | None:
         return None
     print(f"The agent asks for help: {question}")
     return input("your answer (empty to stop): ").strip() or None
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from agent.chat import main
+
+    return main(args)
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -126,6 +138,15 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_safety_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-domains", default=None, metavar="A,B",
+                        help="sites navigation may reach (a.com also allows www.a.com; file pages are always "
+                             "allowed); default: anywhere")
+    parser.add_argument("--secrets", default=None, metavar="FILE",
+                        help='JSON {"name": "value"} or {"name": {"value": ..., "domains": [...]}}; the instruction '
+                             "says {{secret:name}}; SCREENWISE_SECRET_<NAME> variables work too")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="screenwise", description="An open GUI agent framework.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -159,7 +180,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--viewport", default="500x320", help="browser viewport WxH")
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--out", default=None, help="trajectory directory (default runs/run-TIMESTAMP)")
+    add_safety_args(run)
     run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="the interactive assistant: type instructions, watch, pause, take over")
+    chat.add_argument("--env", choices=["desktop", "browser"], default="desktop",
+                      help="desktop (a private Xvfb with an xterm, or --display/--real-display) | browser")
+    chat.add_argument("--model", default="embedded",
+                      help="embedded | hf:DIR | http://HOST:PORT/v1 | vllm:DIR | scripted:FILE")
+    chat.add_argument("--url", default="", help="browser: the start page")
+    chat.add_argument("--headed", action="store_true", help="browser: show the browser window")
+    chat.add_argument("--viewport", default="1024x768", help="browser: viewport WxH")
+    chat.add_argument("--display", default=None, help="desktop: use this existing X display (:N) instead of a sandbox")
+    chat.add_argument("--real-display", action="store_true", help="desktop: use $DISPLAY instead of a sandbox")
+    chat.add_argument("--launch", action="append", default=None, metavar="CMD",
+                      help="desktop: a program to start (repeatable; default: an xterm in the sandbox)")
+    chat.add_argument("--cwd", default=".", help="desktop: the started programs' working directory")
+    chat.add_argument("--no-ocr", action="store_true", help="desktop: no OCR element list (faster; pixels only)")
+    chat.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
+    chat.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
+    chat.add_argument("--element-refs", action="store_true", help="show the model the element list")
+    chat.add_argument("--out", default=None, help="trajectory directory (default runs/chat-TIMESTAMP)")
+    add_safety_args(chat)
+    chat.set_defaults(func=cmd_chat)
 
     view = sub.add_parser("view", help="write the HTML viewer for a run directory")
     view.add_argument("run_dir")

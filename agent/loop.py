@@ -3,7 +3,8 @@
 Self-correction is part of the loop and visible in the trajectory: a reply that does not parse goes back to
 the model as an error (capped), an action with no visible effect earns a reflection cue, and the same action
 on the same screen gets a nudge at 3 repeats and stops the run at 5. New behaviour is an override of one
-method: ``decide`` (best-of-N lives there), ``confirm`` (a person approves actions), ``feedback``.
+method: ``decide`` (best-of-N lives there), ``confirm`` (a person approves actions), ``feedback``,
+``checkpoint`` (a person pauses the run, or takes over the screen; see agent/chat.py).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class AgentConfig:
 
 @dataclass
 class RunResult:
-    status: str  # done | finished | needs_user | step_budget | time_budget | format_errors | loop | error
+    status: str  # done | finished | needs_user | step_budget | time_budget | format_errors | loop | error | stopped
     # ("error": the model backend failed, e.g. its server is unreachable; ``error`` says why)
     success: bool
     reward: float
@@ -117,6 +118,11 @@ class Agent:
         """Return '' to go ahead, or a reason the actions were refused (the model sees it)."""
         return ""
 
+    def checkpoint(self, obs, feedback: list[str]):
+        """Called before every turn. Return the observation to act on (after a person used the screen, a fresh
+        one, with a note added to ``feedback``), or None to stop the run (status ``stopped``)."""
+        return obs
+
     def feedback(self, before, after, actions: list) -> list[str]:
         cues = []
         if actions and not all(isinstance(a, (A.Wait, A.Finished, A.CallUser)) for a in actions) \
@@ -140,6 +146,11 @@ class Agent:
             if time.monotonic() - t0 > cfg.max_seconds:
                 status = "time_budget"
                 break
+            fresh = self.checkpoint(obs, st.feedback)
+            if fresh is None:
+                status = "stopped"
+                break
+            obs = fresh
             notes = observation_notes(obs, st.feedback, cfg.element_refs, compact=cfg.prompt == "compact")
             messages = (memory.render_compact(instruction, obs.screenshot, notes) if cfg.prompt == "compact"
                         else memory.render(obs.screenshot, notes, cfg.keep_images))

@@ -18,15 +18,18 @@ import io
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from agent import actions as A
-from envs.base import ActionError, Element, Observation
+from agent.safety import SafetyPolicy, Site, Verdict
+from envs.base import ActionError, Element, Observation, run_turn
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -244,6 +247,31 @@ SELECT_JS = r"""
 }
 """
 
+# Where an action lands, for the safety gate: the link under the point (or the focused element), and the form
+# that a click there or an Enter would send, with its field values (compared with secrets in Python, so no
+# secret is ever handed to the page's scripts).
+SITE_JS = r"""
+([x, y, atPoint]) => {
+  const el = atPoint ? document.elementFromPoint(x, y) : document.activeElement;
+  const out = {url: location.href, link: '', download: false, submits: false, form_action: '', values: []};
+  if (!el) return out;
+  const a = el.closest('a[href]');
+  if (a) { out.link = a.href; out.download = a.hasAttribute('download'); }
+  const control = el.closest('button, input, textarea, select');
+  const form = (control && control.form) || el.closest('form');
+  if (form) {
+    out.submits = !!control && (control.tagName === 'BUTTON' ? (control.getAttribute('type') || 'submit') === 'submit'
+                                : control.tagName === 'INPUT' && ['submit', 'image'].includes(control.type));
+    out.form_action = form.action;
+    out.values = [...form.elements].map(f => String(f.value || ''));
+  }
+  return out;
+}
+"""
+
+NAVIGATION_ERRORS = ("Execution context was destroyed", "Not attached to an active page",
+                     "Cannot find context with specified id", "Unable to capture screenshot")
+
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 KEY_NAMES = {
@@ -306,19 +334,29 @@ class BrowserEnv:
     ``task`` is any object with ``setup(page, seed) -> instruction`` and ``validate(page)``; it may be
     swapped between episodes with ``reset(options={'task': t})``. ``screenshot=False`` skips screenshots
     for policies that never look at them (the DOM-reading teachers), which is most of a step's cost.
+
+    ``safety`` gates every action (``agent/safety.py``; by default risky actions are denied). When it watches
+    pages (an allowlist, secrets, or a person to ask), every request the page makes passes it too: a
+    navigation off the allowlist (a script's redirect, a link) or a request carrying a secret off its
+    domains is aborted, and the model is told. Downloads the person approved are saved in ``downloads_dir``;
+    any other download is cancelled.
     """
 
     def __init__(self, task=None, *, browser: Browser | None = None, max_steps: int = 10,
-                 viewport: tuple[int, int] = (500, 320), screenshot: bool = True):
+                 viewport: tuple[int, int] = (500, 320), screenshot: bool = True,
+                 safety: SafetyPolicy | None = None, downloads_dir: str | Path | None = None):
         self.task = task
         self.max_steps = max_steps
         self.viewport = viewport
         self.want_screenshot = screenshot
+        self.safety = safety or SafetyPolicy()
+        self.downloads_dir = Path(downloads_dir) if downloads_dir else None
+        self.downloads: list[Path] = []  # files saved after the person approved them
+        self._blocked: list[tuple[Verdict, str]] = []  # (verdict, url) of requests and downloads stopped
         self._own_browser = browser is None
         self.browser = browser or Browser()
         self._generation = self.browser.generation
-        self._page, self._cdp = self.browser.call(self.browser.new_page(viewport))
-        self.page = PageHandle(self.browser, self._page)
+        self._open_page()
         self.crop = (0, 0, viewport[0], viewport[1])
         self.steps = 0
         self.done = False
@@ -340,7 +378,7 @@ class BrowserEnv:
             self.crop = getattr(self.task, "crop", None) or (0, 0, *self.viewport)
             self.steps = 0
             self.done = False
-            self.obs = self._observe("")
+            self.obs = self.observe(self._report_blocked("")[0])
         except Exception as e:
             self._raise_if_crashed(e)
             raise
@@ -348,32 +386,17 @@ class BrowserEnv:
 
     def step(self, action) -> tuple[Observation, float, bool, bool, dict]:
         """One turn: an action, or a list of actions run in order until one fails or the episode ends."""
-        if self.obs is None:
-            raise RuntimeError("call reset() before step()")
-        if self.done:
-            raise RuntimeError("the episode is over; call reset()")
-        batch = action if isinstance(action, (list, tuple)) else [action]
-        self.steps += 1
-        error = ""
         try:
-            for i, act in enumerate(batch):
-                try:
-                    self.browser.call(self._execute(act, self.obs.elements))
-                except ActionError as e:
-                    error = str(e) if len(batch) == 1 else f"action {i + 1} of {len(batch)}: {e}"
-                if error or i == len(batch) - 1:
-                    break
-                if self.task.validate(self.page)[1]:
-                    break  # the episode ended: later clicks would land on the next episode's start screen
-            # The screenshot waits on a compositor frame (~20 ms here); the task's reward check runs meanwhile.
-            pending = asyncio.run_coroutine_threadsafe(self._observe_async(error), self.browser._loop)
-            reward, self.done, info = self.task.validate(self.page)
-            self.obs = pending.result(60)
+            return run_turn(self, action, execute=self._run_action, ended=self._episode_over,
+                            finish=self._finish_turn, site=self._site)
         except Exception as e:
             self._raise_if_crashed(e)
             raise
-        truncated = not self.done and self.steps >= self.max_steps
-        return self.obs, float(reward), bool(self.done), truncated, info
+
+    def observe(self, error: str = "") -> Observation:
+        """Look again without acting (a person may have used the page); secret values redacted."""
+        self.obs = self.safety.redact_observation(self._observe(error))
+        return self.obs
 
     def close(self) -> None:
         try:
@@ -383,17 +406,108 @@ class BrowserEnv:
         if self._own_browser:
             self.browser.close()
 
+    # -- the turn, as run_turn asks for it -----------------------------------------------------------------
+    def _run_action(self, action) -> None:
+        self.browser.call(self._execute(action, self.obs.elements))
+
+    def _episode_over(self) -> bool:
+        return self.task.validate(self.page)[1]
+
+    def _finish_turn(self, error: str) -> tuple[Observation, float, bool, dict]:
+        # The screenshot waits on a compositor frame (~20 ms here); the task's reward check runs meanwhile.
+        pending = asyncio.run_coroutine_threadsafe(self._observe_async(error), self.browser._loop)
+        reward, done, info = self.task.validate(self.page)
+        obs = pending.result(60)
+        if self._blocked:  # what the gate stopped meanwhile (a script's redirect, a download) is told too
+            error, moved = self._report_blocked(error)
+            obs = self._observe(error) if moved else replace(obs, last_action_error=error)
+        return obs, reward, done, info
+
+    # -- the safety gate's eyes and hands ------------------------------------------------------------------
+    def _open_page(self) -> None:
+        self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
+        self.page = PageHandle(self.browser, self._page)
+        self._page.on("download", self._on_download)
+        if self.safety.watches_pages:  # every request of the page's context (popups too) passes the policy
+            self.browser.call(self._page.context.route("**/*", self._guard_request))
+
+    def _site(self, action) -> Site:
+        """Where an action lands: the page, and the link or form under its point (or the focused element)."""
+        at = getattr(action, "at", None)
+        x = y = 0.0
+        if at is not None:
+            try:
+                x, y = self._page_point(at, self.obs.elements)
+            except ActionError:
+                return Site(self._page.url)  # running it will fail with the same message
+        r = self.browser.call(self._page.evaluate(SITE_JS, [x, y, at is not None]))
+        clicks = isinstance(action, (A.Click, A.DoubleClick))
+        return Site(r["url"], r["link"], r["download"], r["form_action"] if r["submits"] or not clicks else "",
+                    tuple(r["values"]))
+
+    async def _guard_request(self, route, request) -> None:
+        try:
+            body = request.post_data_buffer
+        except Exception:  # a body Playwright cannot read is not one we can check either
+            body = None
+        navigation = request.is_navigation_request()
+        verdict = self.safety.check_request(request.url, navigation, body)
+        if verdict.decision == "allow":
+            await route.fallback()
+        else:
+            self._blocked.append((verdict, request.url if navigation else ""))
+            await route.abort("aborted")  # "aborted", not "blockedbyclient": the page stays where it was
+
+    async def _on_download(self, download) -> None:
+        target = f"download:{download.url}"
+        if target in self.safety.approved:
+            folder = self.downloads_dir or Path(tempfile.mkdtemp(prefix="screenwise-downloads-"))
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / Path(download.suggested_filename).name
+            await download.save_as(path)
+            self.downloads.append(path)
+        else:
+            await download.cancel()
+            reason = f"the page started a download of {download.suggested_filename}"
+            self._blocked.append((Verdict("deny", "download", reason, target), ""))
+
+    def _report_blocked(self, error: str) -> tuple[str, bool]:
+        """The requests and downloads the gate stopped, told to the model: (error text, whether the page moved).
+
+        A stopped navigation still goes ahead if the person, asked now, approves it; then the page opens it."""
+        stopped, self._blocked = self._blocked, []
+        notes, moved = [error] if error else [], False
+        for verdict, url in stopped:
+            ask = verdict.kind == "navigation" and url and self.safety.confirm is not None
+            if self.safety.review(replace(verdict, decision="ask" if ask else "deny")):
+                self.browser.call(self._page.goto(url, wait_until="load"))
+                moved = True
+            else:
+                notes.append(f"Blocked: {verdict.reason}.")
+        return self.safety.redact(" ".join(notes)), moved
+
     # -- observation ---------------------------------------------------------------------------------------
     def _observe(self, error: str) -> Observation:
         return self.browser.call(self._observe_async(error))
 
     async def _observe_async(self, error: str) -> Observation:
         x, y, w, h = self.crop
-        facts_job = self._page.evaluate(ELEMENTS_JS, [x, y, w, h])
-        if self.want_screenshot:
-            facts, shot = await asyncio.gather(facts_job, self._screenshot())
-        else:
-            facts, shot = await facts_job, None
+        for attempt in range(10):
+            try:
+                facts_job = self._page.evaluate(ELEMENTS_JS, [x, y, w, h])
+                if self.want_screenshot:
+                    facts, shot = await asyncio.gather(facts_job, self._screenshot())
+                else:
+                    facts, shot = await facts_job, None
+                break
+            except Exception as e:
+                # The action started a navigation (a link, a form): look again once the new page is there. It
+                # may live in a new renderer, which the old CDP session no longer reaches.
+                if attempt == 9 or not any(m in str(e) for m in NAVIGATION_ERRORS) or self._page.is_closed():
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+                await self._page.wait_for_load_state("load")
+                self._cdp = await self._page.context.new_cdp_session(self._page)
         band = getattr(self.task, "instruction_band", 0)  # the task's instruction text, given separately
         rows = [r for r in facts["elements"] if r[2][1] >= band] if band else facts["elements"]
         elements = [Element(i, role, text, tuple(box), state) for i, (role, text, box, state) in enumerate(rows)]
@@ -444,8 +558,9 @@ class BrowserEnv:
             text, submit = action.content, False
             if text.endswith("\n"):
                 text, submit = text[:-1], True
-            if text:
-                await kb.type(text)
+            for piece, secret in self.safety.split_secrets(text):
+                # A secret goes in as one edit: a page that logs keys or input events never sees part of it.
+                await (kb.insert_text(piece) if secret else kb.type(piece))
             if submit:
                 await kb.press("Enter")
         elif isinstance(action, A.Hotkey):
@@ -466,10 +581,16 @@ class BrowserEnv:
                 raise ActionError(problem)
         elif isinstance(action, A.Wait):
             await asyncio.sleep(max(0.0, min(float(action.seconds), 10.0)))
-        elif isinstance(action, A.Goto):
-            await page.goto(action.url, wait_until="load")
-        elif isinstance(action, A.Back):
-            await page.go_back(wait_until="load")
+        elif isinstance(action, (A.Goto, A.Back)):
+            from playwright.async_api import Error as PlaywrightError
+
+            try:
+                if isinstance(action, A.Goto):
+                    await page.goto(action.url, wait_until="load")
+                else:
+                    await page.go_back(wait_until="load")
+            except PlaywrightError as e:  # an unreachable host, a refused request: the model can try another
+                raise ActionError(f"the page did not open: {str(e).splitlines()[0]}") from None
         elif isinstance(action, (A.Finished, A.CallUser)):
             pass  # the agent loop acts on these; the page is left as it is
         else:
@@ -484,6 +605,5 @@ class BrowserEnv:
         """A fresh page, after relaunching Chromium if it died."""
         self.browser.restart_if_dead(self._generation)
         self._generation = self.browser.generation
-        self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
-        self.page = PageHandle(self.browser, self._page)
+        self._open_page()
         self.obs = None

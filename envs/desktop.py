@@ -32,7 +32,8 @@ from pathlib import Path
 from PIL import Image
 
 from agent import actions as A
-from envs.base import ActionError, Observation
+from agent.safety import SafetyPolicy, Site
+from envs.base import ActionError, Observation, run_turn
 from envs.browser import resolve_target
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
@@ -228,13 +229,16 @@ class DesktopEnv:
     ``task`` has ``setup(env, seed) -> instruction``, ``validate(env) -> (reward, done, info)``, optionally
     ``teacher(obs, env)`` and ``close()``; swap it between episodes with ``reset(options={'task': t})``.
     ``ocr=False`` leaves the element list empty, for policies that never read it (the privileged teachers):
-    OCR is most of a step's cost.
+    OCR is most of a step's cost. ``safety`` gates every action (``agent/safety.py``: destructive shell
+    commands, system hotkeys, secrets); by default risky actions are denied.
     """
 
     def __init__(self, task=None, *, display: str | None = None, real_display: bool = False,
                  xvfb: Xvfb | None = None, size: tuple[int, int] = (1024, 768), max_steps: int = 15,
-                 settle: float = 0.08, settle_max: float = 1.5, ocr: bool = True, scroll_clicks: int = 2):
+                 settle: float = 0.08, settle_max: float = 1.5, ocr: bool = True, scroll_clicks: int = 2,
+                 safety: SafetyPolicy | None = None):
         self.task = task
+        self.safety = safety or SafetyPolicy()
         self.max_steps = max_steps
         self.settle, self.settle_max = settle, settle_max
         self.want_ocr = ocr
@@ -291,33 +295,18 @@ class DesktopEnv:
         self.steps = 0
         self.actions_run = 0  # tasks key their privileged reads on it: new input means the state may have moved
         self.done = False
-        self.obs = self._observe("")
+        self.obs = self.observe()
         return self.obs, {"task": getattr(self.task, "id", ""), "seed": seed}
 
     def step(self, action) -> tuple[Observation, float, bool, bool, dict]:
         """One turn: an action, or a list of actions run in order until one fails or the episode ends."""
-        if self.obs is None:
-            raise RuntimeError("call reset() before step()")
-        if self.done:
-            raise RuntimeError("the episode is over; call reset()")
-        batch = action if isinstance(action, (list, tuple)) else [action]
-        self.steps += 1
-        error = ""
-        for i, act in enumerate(batch):
-            try:
-                self._execute(act, self.obs.elements)
-            except ActionError as e:
-                error = str(e) if len(batch) == 1 else f"action {i + 1} of {len(batch)}: {e}"
-            if error or i == len(batch) - 1:
-                break
-            self._settle()
-            if self.task.validate(self)[1]:
-                break  # the episode ended: later actions would land on whatever comes next
-        shot = self._settle()
-        reward, self.done, info = self.task.validate(self)
-        self.obs = self._observe(error, shot)
-        truncated = not self.done and self.steps >= self.max_steps
-        return self.obs, float(reward), bool(self.done), truncated, info
+        return run_turn(self, action, execute=lambda a: self._execute(a, self.obs.elements),
+                        ended=self._episode_over, finish=self._finish_turn, site=lambda a: Site("desktop"))
+
+    def observe(self) -> Observation:
+        """Look again without acting (a person may have used the screen); secret values redacted."""
+        self.obs = self.safety.redact_observation(self._observe(""))
+        return self.obs
 
     def close(self) -> None:
         self._end_episode()
@@ -419,6 +408,15 @@ class DesktopEnv:
                 break
             last = shot
         return Image.frombytes("RGB", last.size, last.rgb)
+
+    def _episode_over(self) -> bool:
+        self._settle()
+        return self.task.validate(self)[1]
+
+    def _finish_turn(self, error: str) -> tuple[Observation, float, bool, dict]:
+        shot = self._settle()
+        reward, done, info = self.task.validate(self)
+        return self._observe(error, shot), reward, done, info
 
     def _observe(self, error: str, shot: Image.Image | None = None) -> Observation:
         shot = shot if shot is not None else self._settle()

@@ -7,7 +7,8 @@
   ``teacher:student`` answers in the embedded model's form (element references, short thoughts);
 - ``hf:DIR`` or a directory: any local HF VLM of the Qwen2.5-VL family, run with transformers;
 - ``http://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
-- ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``).
+- ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``);
+- ``scripted:FILE``: replies read from a JSON list of strings, returned in turn (demos, terminal tests).
 
 Heavy libraries are imported only when the backend that needs them is chosen.
 """
@@ -36,6 +37,15 @@ def load_model(spec: str, env=None, coord_space: str | None = None):
         if env is None:
             raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
         return TeacherModel(env, student=spec == "teacher:student")
+    if spec.startswith("scripted:"):
+        import json
+
+        from models.scripted import ScriptedModel
+
+        replies = json.loads(Path(spec.removeprefix("scripted:")).read_text())
+        if not (isinstance(replies, list) and replies and all(isinstance(r, str) for r in replies)):
+            raise ValueError(f"{spec}: the file must hold a JSON list of reply strings")
+        return ScriptedModel(replies, name=spec)
     card = model_card(spec)
     if card.get("coord_space"):
         kw.setdefault("coord_space", card["coord_space"])
@@ -60,4 +70,5 @@ def load_model(spec: str, env=None, coord_space: str | None = None):
         from models.hf import TransformersModel
 
         return TransformersModel(path, **kw)
-    raise ValueError(f"unknown model spec {spec!r}: use embedded, teacher, hf:DIR, http://HOST:PORT/v1 or vllm:DIR")
+    raise ValueError(f"unknown model spec {spec!r}: use embedded, teacher, hf:DIR, http://HOST:PORT/v1, vllm:DIR "
+                     "or scripted:FILE")

@@ -1,0 +1,259 @@
+"""The interactive assistant: ``screenwise chat --env desktop|browser``.
+
+A person types an instruction at the prompt; the agent works on it while its thoughts and actions stream to
+the terminal, step by step. The person stays in charge:
+
+- **Ctrl-C** pauses the agent once the step in progress ends (a second Ctrl-C stops it at once), then offers
+  a choice: resume, take over (the person uses the screen themselves, then presses Enter to hand it back;
+  the agent is told and looks again), or stop.
+- **call_user()** hands control to the person: the agent's question is shown, and the typed answer goes back
+  to the model (the screen is looked at afresh, in case the person changed it).
+- **Safety** (``agent/safety.py``): every risky action is shown and waits for a y/n answer.
+
+Each instruction is one run of the agent loop on the same, still open, screen; its trajectory goes to
+``OUT/001/``, ``OUT/002/`` … and the viewer of them all to ``OUT/index.html`` when the session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agent.loop import Agent, AgentConfig
+
+BANNER = ("Type an instruction and press Enter. While the agent works, Ctrl-C pauses it "
+          "(then: resume, take over, or stop). 'quit' or Ctrl-D leaves.")
+
+
+class LivePage:
+    """The browser 'task' of a chat: the start page, opened once; each instruction continues where it is."""
+
+    id = "chat"
+    crop = None  # the whole viewport
+
+    def __init__(self, url: str = ""):
+        self.url = url
+        self.instruction = ""
+        self._opened = False
+
+    def setup(self, page, seed: int) -> str:
+        if not self._opened:
+            page.goto(self.url or "about:blank")
+            self._opened = True
+        return self.instruction
+
+    def validate(self, page) -> tuple[float, bool, dict]:
+        return 0.0, False, {}  # nobody but the agent (finished) or the person says when it is done
+
+
+class LiveDesktop:
+    """The desktop 'task' of a chat: programs started once (an xterm in the sandbox) that live across
+    instructions. They are the chat's, not an episode's: the env's resets leave them running."""
+
+    id = "chat"
+    title = ""
+
+    def __init__(self, programs: list[list[str]], cwd: str | Path = "."):
+        self.programs = programs
+        self.cwd = Path(cwd)
+        self.instruction = ""
+        self._procs: list[subprocess.Popen] = []
+
+    def setup(self, env, seed: int) -> str:
+        if not self._procs and self.programs:
+            before = visible_windows(env)
+            for argv in self.programs:
+                self._procs.append(subprocess.Popen(
+                    argv, cwd=self.cwd, env={**os.environ, "DISPLAY": env.display}, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            deadline = time.monotonic() + 15
+            while visible_windows(env) < before + len(self.programs) and time.monotonic() < deadline:
+                time.sleep(0.1)  # the agent's first look should find the programs' windows up
+        return self.instruction
+
+    def validate(self, env) -> tuple[float, bool, dict]:
+        return 0.0, False, {}
+
+    def stop(self) -> None:
+        from envs.desktop import _stop_all
+
+        _stop_all(self._procs)
+
+
+def visible_windows(env) -> int:
+    return len(env.xdotool("search", "--onlyvisible", "--name", "").split())
+
+
+class ChatAgent(Agent):
+    """The agent loop with the person's pause point: one override of ``checkpoint``."""
+
+    def __init__(self, chat: "Chat", *args, **kw):
+        super().__init__(*args, **kw)
+        self.chat = chat
+
+    def checkpoint(self, obs, feedback: list[str]):
+        chat = self.chat
+        if chat.refresh:  # the person was asked something and may have used the screen meanwhile
+            chat.refresh = False
+            obs = self.env.observe()
+        if not chat.pause_requested:
+            return obs
+        choice = chat.pause_menu()
+        if choice == "stop":
+            return None
+        if choice == "take over":
+            self.env.safety.line = ""  # whatever the person typed is theirs, not the start of the agent's line
+            feedback.append("The person took over the screen and has handed it back; it may have changed.")
+            return self.env.observe()
+        return obs
+
+
+class Chat:
+    """One terminal session: read instructions, run the agent on each, answer its questions."""
+
+    def __init__(self, model, env, task, config: AgentConfig, out: str | Path, on_event):
+        self.model, self.env, self.task, self.config = model, env, task, config
+        self.out = Path(out)
+        self.on_event = on_event
+        self.pause_requested = False
+        self.refresh = False
+        self.runs = 0
+
+    # -- the session ---------------------------------------------------------------------------------------
+    def loop(self) -> int:
+        say(BANNER)
+        while True:
+            instruction = ask("\nyou> ")
+            if instruction is None or instruction.lower() in ("quit", "exit"):
+                break
+            if instruction:
+                self.work_on(instruction)
+        if self.runs:
+            from agent.viewer import write_viewer
+
+            say(f"viewer: {write_viewer(self.out)}")
+        return 0
+
+    def work_on(self, instruction: str) -> None:
+        self.runs += 1
+        instruction = self.env.safety.redact(instruction)  # a value typed by mistake reaches the model as its name
+        self.task.instruction = instruction
+        agent = ChatAgent(self, self.model, self.env, self.config, out_dir=self.out / f"{self.runs:03d}",
+                          on_event=self.on_event, ask_user=self.ask_user)
+        self.pause_requested = False
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            agent.run(instruction)
+        except KeyboardInterrupt:
+            say("Stopped.")
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.pause_requested = False
+
+    # -- the person's side ---------------------------------------------------------------------------------
+    def _on_interrupt(self, signum, frame) -> None:
+        if self.pause_requested:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now, mid-step
+        self.pause_requested = True
+        # os.write, not print: the handler may run while a print is half done
+        os.write(sys.stdout.fileno(), b"\n[Ctrl-C] pausing after this step (Ctrl-C again stops at once)\n")
+
+    def pause_menu(self) -> str:
+        self.pause_requested = False
+        while True:
+            answer = ask("Paused. [r]esume, [t]ake over the screen, or [s]top? ")
+            if answer is None or answer.lower().startswith("s"):
+                say("Stopping.")
+                return "stop"
+            if answer.lower().startswith("r"):
+                say("Resuming.")
+                return "resume"
+            if answer.lower().startswith("t"):
+                ask("The screen is yours. Press Enter to hand it back to the agent. ")
+                say("Handed back; the agent looks again.")
+                return "take over"
+
+    def ask_user(self, question: str) -> str | None:
+        say(f"The agent asks for your help: {question}")
+        say("The screen is yours while you answer.")
+        answer = ask("your answer (empty stops the agent)> ")
+        self.refresh = True
+        return answer or None
+
+
+def ask(prompt: str) -> str | None:
+    """A line from the person; None for Ctrl-D or Ctrl-C (which, at a prompt, means no / stop)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return input(prompt).strip()
+    except (EOFError, KeyboardInterrupt):
+        say("")
+        return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def confirm(reason: str) -> bool:
+    """The safety policy's question to the person (``SafetyPolicy(confirm=confirm)``)."""
+    say(f"Safety check: the agent wants to do something risky: {reason}.")
+    answer = ask("Allow it? [y/N] ")
+    allowed = (answer or "").lower() in ("y", "yes")
+    say("Allowed." if allowed else "Refused; the agent is told why.")
+    return allowed
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main(args) -> int:
+    """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
+    from agent.cli import print_event
+    from agent.loop import config_for
+    from agent.safety import SafetyPolicy, load_secrets
+    from models import load_model
+
+    secrets = load_secrets(args.secrets)
+    policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=secrets, confirm=confirm)
+    out = Path(args.out or time.strftime("runs/chat-%Y%m%d-%H%M%S"))
+    browser = env = task = None
+    try:
+        if args.env == "browser":
+            from envs.browser import Browser, BrowserEnv
+
+            task = LivePage(args.url or "")
+            browser = Browser(headless=not args.headed)
+            env = BrowserEnv(task, browser=browser, max_steps=10**6, safety=policy, downloads_dir=out / "downloads",
+                             viewport=tuple(int(v) for v in args.viewport.split("x")))
+        else:
+            from envs.desktop import DesktopEnv
+
+            programs = [cmd.split() for cmd in args.launch] if args.launch is not None else (
+                [] if args.display or args.real_display else
+                [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
+            task = LiveDesktop(programs, cwd=args.cwd)
+            env = DesktopEnv(task, display=args.display, real_display=args.real_display, max_steps=10**6,
+                             ocr=not args.no_ocr, safety=policy)
+        model = load_model(args.model, env=env)
+        cfg = config_for(args.model)
+        cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
+        cfg.action_set = args.env
+        cfg.element_refs = cfg.element_refs or args.element_refs
+        where = f"display {env.display}" if args.env == "desktop" else (args.url or "a blank page")
+        say(f"screenwise chat: {args.env} ({where}), model {args.model}, trajectories in {out}/")
+        if policy.allow_domains is not None:
+            say(f"allowed domains: {', '.join(policy.allow_domains)}")
+        if secrets:
+            say(f"secrets: {', '.join('{{secret:' + n + '}}' for n in sorted(secrets))}")
+        return Chat(model, env, task, cfg, out, print_event).loop()
+    finally:
+        if env is not None:
+            env.close()
+        if isinstance(task, LiveDesktop):
+            task.stop()
+        if browser is not None:
+            browser.close()

@@ -1,0 +1,471 @@
+"""Safety gates: one policy that every env consults before it runs an action.
+
+Risky actions (each a ``kind`` of :class:`Verdict`):
+
+- ``shell``: typing a destructive shell command (``rm -rf``, ``mkfs``, ``dd of=``, ``shutdown``, ``curl … | sh``,
+  a fork bomb, ``chmod -R 777 /``, ``> /dev/sda`` …) or a command that downloads (``wget``, ``curl -o``);
+- ``hotkey``: system key combinations (ctrl+alt+delete, ctrl+alt+F1…F12, alt+sysrq, super/meta, alt+F4 …);
+- ``navigation``: opening a page outside ``allow_domains`` (``goto``, a link, a form's destination);
+- ``download``: a download link, or a download the page starts;
+- ``secret``: typing a secret, or submitting a form that holds one, anywhere but the secret's domains.
+
+What happens to a risky action: with a ``confirm`` callback (an interactive session) the person is asked, and
+the action runs only if they say yes; without one (benchmarks, scripts) it is denied. A denied action is not
+run; its reason comes back to the model as the observation's ``last_action_error``, the same path as any
+action that failed (:class:`ActionRefused` is an :class:`envs.base.ActionError`).
+
+Secrets. An instruction holds a placeholder, ``{{secret:NAME}}``; the model only ever sees and writes the
+placeholder. The env swaps in the value when it types (``type(content='{{secret:NAME}}')``), and nowhere else:
+not in ``goto`` URLs, not in ``finished`` answers. Values come from ``SCREENWISE_SECRET_<NAME>`` environment
+variables or a JSON file (:func:`load_secrets`); each secret may go only to its own domains (or, when it has
+none, to ``allow_domains``). Whatever an env reads back (element texts, the URL, the title, error messages)
+has values replaced by their placeholders, and elements showing a value are painted over in the screenshot,
+before the model or a trajectory sees them.
+
+Sites, as domains match them: a web page is its host (``example.com`` also matches ``www.example.com``), a
+local file page is ``file``, and a desktop is ``desktop``; ``*`` matches every site.
+
+Data enters as an action plus a :class:`Site` (what the env found where the action lands: the page, a link, a
+form) and leaves as a :class:`Verdict`, or as the action to run with secrets filled in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote, quote_plus, urlsplit
+
+from PIL import ImageDraw
+
+from agent import actions as A
+from envs.base import ActionError, Observation
+
+PLACEHOLDER = re.compile(r"\{\{secret:([A-Za-z0-9_]+)\}\}")
+SECRET_ENV_PREFIX = "SCREENWISE_SECRET_"
+LOCAL_SCHEMES = ("file", "about", "data", "blob")  # pages that never leave the machine
+REMOTE_SCHEMES = ("http", "https", "ws", "wss", "ftp")
+DOWNLOAD_SUFFIXES = (".exe", ".msi", ".bat", ".cmd", ".ps1", ".sh", ".run", ".bin", ".appimage", ".deb", ".rpm",
+                     ".apk", ".dmg", ".pkg", ".jar", ".zip", ".tar", ".gz", ".tgz", ".xz", ".bz2", ".7z", ".rar",
+                     ".iso", ".img")
+
+
+class ActionRefused(ActionError):
+    """The safety policy (or the person it asked) refused an action; the message is written for the model."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: str  # allow | ask | deny
+    kind: str = ""  # shell | hotkey | navigation | download | secret; empty when allowed
+    reason: str = ""  # what is risky, in words for the person and the model
+    target: str = ""  # what an approval covers: a host, a download URL, "secret:NAME@site"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an action lands, as the env sees it just before running it."""
+
+    place: str = ""  # the page's URL in a browser; "desktop" on a desktop
+    link: str = ""  # the URL a click there would open
+    download: bool = False  # the click target is a download link (<a download>)
+    form_action: str = ""  # the action submits a form, to this URL
+    form_values: tuple[str, ...] = field(default=(), repr=False)  # that form's field values
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    value: str = field(repr=False)
+    domains: tuple[str, ...] = ()
+
+
+def load_secrets(path: str | Path | None = None, environ: dict | None = None) -> dict[str, Secret]:
+    """Secrets from ``SCREENWISE_SECRET_<NAME>`` variables, then a JSON file (which wins on a clash).
+
+    ``SCREENWISE_SECRET_<NAME>_DOMAINS=a.com,b.org`` sets a variable's domains. The file maps a name to a value
+    or to ``{"value": ..., "domains": [...]}``. Names are lower-cased: ``{{secret:bank_password}}``.
+    """
+    environ = os.environ if environ is None else environ
+    found: dict[str, dict] = {}
+    for key, value in environ.items():
+        if not key.startswith(SECRET_ENV_PREFIX):
+            continue
+        name = key[len(SECRET_ENV_PREFIX):].lower()
+        if name.endswith("_domains"):
+            found.setdefault(name[:-len("_domains")], {})["domains"] = _split_domains(value)
+        else:
+            found.setdefault(name, {})["value"] = value
+    if path is not None:
+        for name, entry in json.loads(Path(path).read_text()).items():
+            found[name.lower()] = entry if isinstance(entry, dict) else {"value": entry}
+    secrets = {}
+    for name, entry in found.items():
+        if "value" not in entry:
+            raise ValueError(f"secret {name!r} has domains but no value ({SECRET_ENV_PREFIX}{name.upper()})")
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise ValueError(f"secret name {name!r}: use letters, digits and _")
+        value = str(entry["value"])
+        if len(value) < 4:
+            raise ValueError(f"secret {name!r} is shorter than 4 characters: too short to redact reliably")
+        secrets[name] = Secret(name, value, tuple(_split_domains(entry.get("domains", ()))))
+    return secrets
+
+
+def _split_domains(value) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [d.strip().lower() for d in items if d.strip()]
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to, as domains name it: its host, ``file`` or ``desktop``."""
+    if url == "desktop":
+        return "desktop"
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file"
+    return (parts.hostname or "").lower()
+
+
+def domain_matches(site: str, domains) -> bool:
+    return any(d == "*" or site == d or (d not in ("file", "desktop") and site.endswith("." + d)) for d in domains)
+
+
+# -- the checks, as pure functions --------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"&&|\|\||[;&|\n`]|\$\(|<\(|\(|\)|\{|\}")
+_WRAPPERS = {"sudo", "doas", "env", "nohup", "time", "exec", "command", "builtin", "nice", "xargs", "eval"}
+_WRAPPER_ARGS = {"-u", "-g", "-n", "-C"}  # wrapper flags that take a value (sudo -u root, nice -n 5)
+_SHELLS = r"(?:ba|da|z|k|c|tc|fi)?sh"
+_INTERPRETERS = r"python[0-9.]*|perl|ruby|node"
+_PIPE_TO_SHELL = re.compile(rf"\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:{_SHELLS})\b")
+_DOWNLOAD_TO_INTERPRETER = re.compile(rf"\b(?:curl|wget)\b[^\n]*\|\s*(?:sudo\s+)?(?:{_INTERPRETERS})\b")
+_SHELL_OF_DOWNLOAD = re.compile(rf"\b(?:{_SHELLS}|{_INTERPRETERS})\b[^\n]*(?:<\(|\$\(|`)\s*(?:curl|wget)\b")
+_FORK_BOMB = re.compile(r"(\S+)\s*\(\)\s*\{[^}]*\1\s*\|\s*\1[^}]*&[^}]*\}")
+_BLOCK_DEVICE = re.compile(r">\s*/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|md|dm-|mapper/)\S*")
+_DANGEROUS_TARGETS = {"/", "/*", "~", "~/", "~/*", "*", ".", "./", "./*", "..", "$HOME", "${HOME}", "$HOME/",
+                      "$HOME/*", "/home", "/etc", "/usr", "/bin", "/boot", "/var", "/lib", "/root", "/dev", "/sys"}
+_POWER = {"shutdown", "reboot", "poweroff", "halt"}
+_DISK_TOOLS = {"mkfs", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted", "shred"}
+
+
+def shell_risk(text: str) -> str:
+    """Why typing ``text`` into a shell would be destructive, or '' when it would not.
+
+    ``text`` is the line as typed so far; any command in it counts (``cd /; rm -rf *``, ``sudo …``).
+    """
+    if _PIPE_TO_SHELL.search(text) or _DOWNLOAD_TO_INTERPRETER.search(text):
+        return "piping text into a shell or interpreter (as in curl … | sh)"
+    if _SHELL_OF_DOWNLOAD.search(text):
+        return "running a downloaded script"
+    if _FORK_BOMB.search(text.replace("\n", " ")):
+        return "a fork bomb"
+    if _BLOCK_DEVICE.search(text):
+        return "writing straight to a disk device"
+    for segment in _SEPARATORS.split(text):
+        reason = _command_risk(segment)
+        if reason:
+            return reason
+    return ""
+
+
+def _command_risk(segment: str) -> str:
+    try:
+        words = shlex.split(segment, comments=False)
+    except ValueError:  # an unclosed quote: the user is mid-typing; judge the words so far
+        words = segment.split()
+    while words and (words[0] in _WRAPPERS or "=" in words[0] and not words[0].startswith("-")
+                     or words[0].startswith("-") and words[0] != "-"):
+        # sudo -u root, env FOO=1, nice -n 5: look at the command they run
+        words = words[2:] if words[0] in _WRAPPER_ARGS else words[1:]
+    if not words:
+        return ""
+    cmd, args = os.path.basename(words[0]), words[1:]
+    flags = {a for a in args if a.startswith("-")}
+    short = "".join(a[1:] for a in flags if not a.startswith("--"))
+    targets = [a for a in args if not a.startswith("-")]
+    shown = " ".join(words)[:80]
+    if cmd == "rm":
+        if "r" in short.lower() or "--recursive" in flags or "--no-preserve-root" in flags:
+            return f"deleting recursively ({shown})"
+        if any(t in _DANGEROUS_TARGETS for t in targets):
+            return f"deleting everything in a folder ({shown})"
+    if cmd in _DISK_TOOLS or cmd.startswith("mkfs."):
+        return f"a disk tool that erases data ({shown})"
+    if cmd == "dd" and any(a.startswith("of=") for a in args):
+        return f"dd writing raw data ({shown})"
+    if cmd in _POWER or cmd in ("init", "telinit") and targets[:1] in (["0"], ["6"]) \
+            or cmd == "systemctl" and set(targets) & {"poweroff", "reboot", "halt", "suspend", "hibernate",
+                                                     "kexec"}:
+        return f"shutting down or restarting the machine ({shown})"
+    if cmd in ("chmod", "chown", "chgrp") and ("R" in short or "--recursive" in flags) \
+            and any(t in _DANGEROUS_TARGETS or t.rstrip("/") in _DANGEROUS_TARGETS for t in targets):
+        return f"changing permissions of a whole system tree ({shown})"
+    if cmd == "mv" and targets and (targets[-1] == "/dev/null" or any(t in ("/", "~", "$HOME") for t in targets[:-1])):
+        return f"moving files away for good ({shown})"
+    if cmd == "find" and ("-delete" in args or "-exec" in args and "rm" in args):
+        return f"deleting the files a search finds ({shown})"
+    if cmd == "kill" and args[-1:] == ["-1"] or cmd == "killall5":
+        return f"killing every process ({shown})"
+    if cmd == "crontab" and "-r" in flags:
+        return f"deleting every scheduled job ({shown})"
+    if cmd == "git" and (targets[:1] == ["clean"] and "f" in short or targets[:1] == ["push"]
+                         and ({"--force", "--mirror"} & flags or "f" in short)):
+        return f"destroying work in a git repository ({shown})"
+    if cmd == "wget" or cmd == "curl" and ({"--output", "--remote-name", "--remote-name-all"} & flags
+                                           or set(short) & {"o", "O"}):
+        return f"downloading a file ({shown})"
+    return ""
+
+
+_KEY_ALIASES = {"control": "ctrl", "win": "super", "meta": "super", "cmd": "super", "command": "super",
+                "windows": "super", "del": "delete", "return": "enter", "esc": "escape", "option": "alt",
+                "print": "sysrq", "printscreen": "sysrq", "prtsc": "sysrq", "prtscr": "sysrq"}
+_SYSTEM_HOTKEYS: list[tuple[frozenset, str]] = [
+    (frozenset({"ctrl", "alt", "delete"}), "ctrl+alt+delete (the system's reboot / log-out key)"),
+    (frozenset({"ctrl", "alt", "backspace"}), "ctrl+alt+backspace (kills the X server)"),
+    (frozenset({"alt", "sysrq"}), "alt+sysrq (the kernel's magic keys)"),
+    (frozenset({"super"}), "the super key (the desktop's own shortcuts)"),
+    (frozenset({"alt", "f4"}), "alt+F4 (closes the window)"),
+    (frozenset({"alt", "f2"}), "alt+F2 (the desktop's run-a-command box)"),
+    (frozenset({"ctrl", "alt", "l"}), "ctrl+alt+L (locks the screen)"),
+    (frozenset({"ctrl", "alt", "end"}), "ctrl+alt+end (the remote-desktop reboot key)"),
+    (frozenset({"ctrl", "q"}), "ctrl+Q (quits the program)"),
+    (frozenset({"ctrl", "shift", "q"}), "ctrl+shift+Q (quits the program or logs out)"),
+] + [(frozenset({"ctrl", "alt", f"f{n}"}), f"ctrl+alt+F{n} (switches to a text console)") for n in range(1, 13)]
+
+
+def hotkey_risk(combo: str) -> str:
+    """Why a key combination is a system hotkey, or '' when it is an ordinary one."""
+    keys = {_KEY_ALIASES.get(k, k) for k in combo.lower().replace("+", " ").split()}
+    for needed, why in _SYSTEM_HOTKEYS:
+        if needed <= keys:
+            return f"pressing {why}"
+    return ""
+
+
+def _is_enter(action) -> bool:
+    return isinstance(action, A.Hotkey) and {_KEY_ALIASES.get(k, k) for k in action.key.lower().split()} == {"enter"}
+
+
+# -- the policy ---------------------------------------------------------------------------------------------
+
+class SafetyPolicy:
+    """Decides allow / ask / deny for each action, asks the person when it can, and keeps secrets.
+
+    ``allow_domains``: the sites navigation may reach (None: anywhere). ``secrets``: name -> :class:`Secret`.
+    ``confirm(question) -> bool``: asks the person; without it every risky action is denied.
+
+    A policy belongs to one env: it keeps what the person approved this session (a host, a download) and the
+    line being typed, so that a command typed in pieces is judged whole.
+    """
+
+    def __init__(self, allow_domains=None, secrets: dict[str, Secret] | None = None,
+                 confirm: Callable[[str], bool] | None = None):
+        self.allow_domains = None if allow_domains is None else tuple(_split_domains(allow_domains))
+        self.secrets = dict(secrets or {})
+        self.confirm = confirm
+        self.approved: set[str] = set()  # Verdict.target values the person said yes to
+        self.line = ""  # text typed since the last Enter or click (placeholders, not values)
+        self.log: list[Verdict] = []  # every risky verdict, in order (what was asked or refused)
+
+    @property
+    def watches_pages(self) -> bool:
+        """Whether the env should look where actions land (links, forms) and guard the page's requests."""
+        return self.confirm is not None or self.allow_domains is not None or bool(self.secrets)
+
+    # -- decisions -----------------------------------------------------------------------------------------
+    def check(self, action, site: Site = Site()) -> Verdict:
+        """The verdict on one action at ``site``: its first risk not yet approved, or allow."""
+        return next(iter(self.risks(action, site)), Verdict("allow"))
+
+    def risks(self, action, site: Site = Site()) -> list[Verdict]:
+        """Every risk of one action at ``site`` not yet approved, as ask (or deny) verdicts."""
+        decision = "ask" if self.confirm else "deny"
+        return [Verdict(decision, kind, reason, target) for kind, reason, target in self._risks(action, site)
+                if not (target and target in self.approved)]
+
+    def _risks(self, action, site: Site):
+        if isinstance(action, A.Type):
+            why = shell_risk(self.line + action.content)
+            if why:
+                yield "shell", f"typing a destructive shell command: {why}", ""
+            for name in self._placeholders(action.content):
+                yield from self._secret_risk(name, site.place, "typing")
+            if action.content.endswith("\n"):
+                yield from self._submit_risks(site, self.line + action.content)
+        elif isinstance(action, A.Hotkey):
+            why = hotkey_risk(action.key)
+            if why:
+                yield "hotkey", why, ""
+            if _is_enter(action):
+                yield from self._submit_risks(site, self.line)
+        elif isinstance(action, A.Goto):
+            yield from self._navigation_risk(action.url, "opening")
+        if isinstance(action, (A.Click, A.DoubleClick)) and site.link:
+            link = urlsplit(site.link)
+            if link.scheme in REMOTE_SCHEMES:
+                yield from self._navigation_risk(site.link, "following a link to")
+            if site.download or link.path.lower().endswith(DOWNLOAD_SUFFIXES):
+                name = link.path.rsplit("/", 1)[-1] or site.link
+                yield "download", f"downloading {name}", f"download:{site.link}"
+        if isinstance(action, (A.Click, A.DoubleClick)) and site.form_action:
+            yield from self._submit_risks(site, "")
+
+    def _submit_risks(self, site: Site, typed: str):
+        """A form being sent (or, on a desktop, a line being entered): where to, and with which secrets."""
+        destination = site.form_action or site.place
+        if site.form_action:
+            yield from self._navigation_risk(site.form_action, "sending a form to")
+        names = set(self._placeholders(typed))
+        names |= {s.name for s in self.secrets.values() for v in site.form_values if s.value in v}
+        for name in sorted(names):
+            yield from self._secret_risk(name, destination, "submitting")
+
+    def _navigation_risk(self, url: str, verb: str):
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in LOCAL_SCHEMES or self.allow_domains is None and scheme in REMOTE_SCHEMES:
+            return
+        if scheme not in REMOTE_SCHEMES:
+            yield "navigation", f"{verb} a {scheme or 'relative'}: URL ({url[:100]})", ""
+            return
+        host = (parts.hostname or "").lower()
+        if not domain_matches(host, self.allow_domains):
+            allowed = ", ".join(self.allow_domains) or "nothing"
+            yield "navigation", f"{verb} {url[:100]}: {host} is not in --allow-domains ({allowed})", f"host:{host}"
+
+    def _secret_risk(self, name: str, place: str, verb: str):
+        secret = self.secrets.get(name)
+        if secret is None:
+            return  # an unknown name fails when it is typed (reveal), with the names that exist
+        domains = secret.domains or self.allow_domains or ()
+        site = site_of(place)
+        if not domain_matches(site, domains):
+            where = f"to {site}" if site else "here"
+            yield "secret", (f"{verb} the secret {{{{secret:{name}}}}} {where}, outside its domains "
+                             f"({', '.join(domains) or 'none given'})"), f"secret:{name}@{site}"
+
+    def check_request(self, url: str, navigation: bool, body: bytes | None = None) -> Verdict:
+        """A request a page makes by itself (a script's redirect, a form, a beacon): the browser's backstop.
+
+        It is denied when it carries a secret off its domains, or when it is a navigation off
+        ``allow_domains``; nobody is asked here (the env reports it, and may ask afterwards).
+        """
+        site = site_of(url)
+        for secret in self.secrets.values():
+            forms = [secret.value, quote(secret.value, safe=""), quote_plus(secret.value)]
+            carried = any(f in url for f in forms) or body is not None and any(f.encode() in body for f in forms)
+            target = f"secret:{secret.name}@{site}"
+            if carried and target not in self.approved \
+                    and not domain_matches(site, secret.domains or self.allow_domains or ()):
+                return Verdict("deny", "secret", f"the page sent the secret {{{{secret:{secret.name}}}}} to {site}",
+                               target)
+        if navigation:
+            for kind, reason, target in self._navigation_risk(url, "the page tried to open"):
+                if target not in self.approved:
+                    return Verdict("deny", kind, reason, target)
+        return Verdict("allow")
+
+    # -- the gate ------------------------------------------------------------------------------------------
+    def admit(self, action, site_of_action: Callable[[object], Site] | None = None):
+        """The action to run, with secrets filled in, or :class:`ActionRefused` (the model reads why).
+
+        ``site_of_action(action)`` tells where an action lands; it is called only when that matters.
+        """
+        site = Site()
+        if site_of_action is not None and self.watches_pages and isinstance(
+                action, (A.Click, A.DoubleClick, A.Type, A.Hotkey)):
+            site = site_of_action(action)
+        for verdict in self.risks(action, site):
+            already = verdict.target and verdict.target in self.approved  # a yes to an earlier risk covers it
+            if not already and not self.review(verdict):
+                raise ActionRefused(self.refusal(verdict))
+        self._track_line(action)
+        return self.reveal(action)
+
+    def review(self, verdict: Verdict) -> bool:
+        """Ask the person about a risky verdict (when someone can be asked); remember a yes."""
+        self.log.append(verdict)
+        if verdict.decision == "ask" and self.confirm(verdict.reason):
+            if verdict.target:
+                self.approved.add(verdict.target)
+            return True
+        return False
+
+    def refusal(self, verdict: Verdict) -> str:
+        if verdict.decision == "ask":
+            return f"Not done: the person said no to {verdict.reason}."
+        return (f"Not done: {verdict.reason}. Risky actions are refused when nobody is there to confirm them; "
+                "find another way, or use call_user() to ask the person.")
+
+    def _track_line(self, action) -> None:
+        if isinstance(action, A.Type):
+            self.line = (self.line + action.content).rsplit("\n", 1)[-1]
+        elif isinstance(action, (A.Click, A.DoubleClick, A.RightClick, A.Goto, A.Back)) or isinstance(
+                action, A.Hotkey) and (_is_enter(action) or action.key.lower() in ("ctrl c", "escape", "esc")):
+            self.line = ""
+
+    # -- secrets -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _placeholders(text: str) -> list[str]:
+        return [m.lower() for m in PLACEHOLDER.findall(text)]
+
+    def reveal(self, action):
+        """The action as the env runs it: placeholders in typed text replaced by values. Only Type carries them."""
+        if not isinstance(action, A.Type) or "{{secret:" not in action.content:
+            return action
+
+        def value(m: re.Match) -> str:
+            name = m.group(1).lower()
+            if name not in self.secrets:
+                known = ", ".join(sorted(self.secrets)) or "none"
+                raise ActionRefused(f"there is no secret named {name!r} (known secrets: {known})")
+            return self.secrets[name].value
+
+        return replace(action, content=PLACEHOLDER.sub(value, action.content))
+
+    def split_secrets(self, text: str) -> list[tuple[str, bool]]:
+        """``text`` (values filled in) cut into (piece, is a secret value) parts, so an env can enter a value
+        in one go rather than key by key: a page's key logger then never sees a prefix of it."""
+        values = sorted({s.value for s in self.secrets.values() if s.value in text}, key=len, reverse=True)
+        if not values:
+            return [(text, False)] if text else []
+        pattern = re.compile("(" + "|".join(re.escape(v) for v in values) + ")")
+        return [(piece, i % 2 == 1) for i, piece in enumerate(pattern.split(text)) if piece]
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value (also URL-encoded) replaced by its placeholder."""
+        if not self.secrets or not text:
+            return text
+        for secret in sorted(self.secrets.values(), key=lambda s: -len(s.value)):
+            mark = "{{secret:" + secret.name + "}}"
+            for form in {secret.value, quote(secret.value, safe=""), quote_plus(secret.value)}:
+                text = text.replace(form, mark)
+        return text
+
+    def redact_observation(self, obs: Observation) -> Observation:
+        """The observation with secret values replaced: texts by placeholders, pixels of elements showing one
+        by a grey box (a field that shows a typed secret; password fields show dots and stay)."""
+        if not self.secrets:
+            return obs
+        elements, boxes = [], []
+        for e in obs.elements:
+            text, state = self.redact(e.text), self.redact(e.state)
+            if text != e.text or state != e.state:
+                boxes.append(e.bbox)
+                e = replace(e, text=text, state=state)
+            elements.append(e)
+        shot = obs.screenshot
+        if boxes and shot is not None:
+            shot = shot.copy()
+            draw = ImageDraw.Draw(shot)
+            for box in boxes:
+                draw.rectangle(box, fill=(128, 128, 128))
+        return replace(obs, screenshot=shot, elements=elements, url=self.redact(obs.url),
+                       title=self.redact(obs.title), last_action_error=self.redact(obs.last_action_error),
+                       instruction=self.redact(obs.instruction))

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "a real attack would have run here"
