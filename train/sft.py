@@ -48,6 +48,9 @@ class Args:
     kv_heads: int = 2
     steps: int = 4000
     """Optimizer steps in all (a resumed run continues to this number)."""
+    minutes: float = 0.0
+    """Wall-clock budget for the optimizer steps (evaluations excluded; 0: none); a resumed run counts the
+    minutes it already spent. The learning-rate schedule still runs over ``steps``."""
     batch_size: int = 8
     lr: float = 2e-3
     warmup: int = 100
@@ -248,7 +251,9 @@ def train(args: Args) -> Path:
     from tqdm import tqdm
 
     bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True, desc="sft")
-    while step < args.steps:
+    spent = metrics[-1].get("train_seconds", 0.0) if metrics else 0.0
+    while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
+        t_step = time.time()
         n_data = args.batch_size - n_synthetic
         if len(order) < n_data:
             fresh = list(range(len(examples)))
@@ -269,11 +274,13 @@ def train(args: Args) -> Path:
         bar.update()
         bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args):.1e} tok/s {tokens / (time.time() - t0):.0f}",
                             refresh=False)
+        spent += time.time() - t_step
         record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args),
-                  "seconds": round(time.time() - t0, 1)}
+                  "seconds": round(time.time() - t0, 1), "train_seconds": round(spent, 2)}
         if step % args.save_every == 0 or step == args.steps:
             save()
-        if (args.eval_every and step % args.eval_every == 0) or step == args.steps:
+        last = step == args.steps or (args.minutes and spent >= 60 * args.minutes)
+        if (args.eval_every and step % args.eval_every == 0) or last:
             net.eval()
             save()
             record.update(evaluate(args, ckpt, step))
