@@ -95,6 +95,8 @@ class Browser:
         self._browser = await self._pw.chromium.launch(
             headless=self.headless, executable_path=executable,
             args=CHROMIUM_FLAGS + self.extra_args + [self.marker],
+            # Ctrl-C is Python's to handle (the chat pauses on it); the browser still goes when Python does.
+            handle_sigint=False,
         )
 
     @property
