@@ -17,6 +17,7 @@ Each instruction is one run of the agent loop on the same, still open, screen; i
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -210,9 +211,20 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def stream(kind: str, data: dict) -> None:
+    """The live stream: ``screenwise run``'s, with an ending that does not speak of rewards (a chat has none)."""
+    from agent.cli import print_event
+
+    if kind != "end":
+        print_event(kind, data)
+        return
+    answer = f" Answer: {data['answer']}" if data["answer"] else ""
+    why = f" ({data['error']})" if data.get("error") else ""
+    say(f"Result: {data['status']}{why} after {data['steps']} steps, {data['seconds']:.1f} s.{answer}")
+
+
 def main(args) -> int:
     """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
-    from agent.cli import print_event
     from agent.loop import config_for
     from agent.safety import SafetyPolicy, load_secrets
     from models import load_model
@@ -232,7 +244,7 @@ def main(args) -> int:
         else:
             from envs.desktop import DesktopEnv
 
-            programs = [cmd.split() for cmd in args.launch] if args.launch is not None else (
+            programs = [shlex.split(cmd) for cmd in args.launch] if args.launch is not None else (
                 [] if args.display or args.real_display else
                 [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
             task = LiveDesktop(programs, cwd=args.cwd)
@@ -249,7 +261,7 @@ def main(args) -> int:
             say(f"allowed domains: {', '.join(policy.allow_domains)}")
         if secrets:
             say(f"secrets: {', '.join('{{secret:' + n + '}}' for n in sorted(secrets))}")
-        return Chat(model, env, task, cfg, out, print_event).loop()
+        return Chat(model, env, task, cfg, out, stream).loop()
     finally:
         if env is not None:
             env.close()

@@ -31,16 +31,16 @@ def print_event(kind: str, data: dict) -> None:
     """The live stream of a run: thoughts and actions as they happen."""
     if kind == "start":
         print(f"Task: {data['instruction']}", flush=True)
-    elif kind == "step":
+    elif kind == "act":  # a decision, shown before it runs
         print(f"[step {data['index']}] Thought: {data.get('thought') or '-'}", flush=True)
-        if data.get("actions"):
-            print(f"          Action: {' | '.join(data['actions'])}", flush=True)
-        if data.get("error"):
-            print(f"          Parse error: {data['error'].splitlines()[0]}", flush=True)
-        if data.get("action_error"):
-            print(f"          Error: {data['action_error']}", flush=True)
+        print(f"          Action: {' | '.join(data['actions'])}", flush=True)
         for cue in data.get("feedback") or []:
             print(f"          Feedback: {cue}", flush=True)
+    elif kind == "step":  # the turn is over: what went wrong, if anything
+        if data.get("error"):
+            print(f"[step {data['index']}] Parse error: {data['error'].splitlines()[0]}", flush=True)
+        if data.get("action_error"):
+            print(f"          Error: {data['action_error']}", flush=True)
     elif kind == "end":
         print(f"Result: {data['status']} (success={data['success']}, reward={data['reward']}, "
               f"steps={data['steps']}, {data['seconds']} s)" + (f" answer: {data['answer']}" if data["answer"] else ""),

@@ -179,6 +179,7 @@ class Agent:
             memory.actions += record["actions"]
             size = obs.screenshot.size if obs.screenshot is not None else (1, 1)
             actions = [to_screen(a, self.model.coord_space, size) for a in response.actions]
+            self.on_event("act", record)  # the decision, before it runs (a live stream shows it now)
             refusal = self.confirm(actions)
             if refusal:
                 st.feedback = [f"Your action was not carried out: {refusal}"]

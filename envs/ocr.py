@@ -70,7 +70,7 @@ def _make_engine():
 
         return read_old
     engine = RapidOCR(params={
-        "Global.log_level": "warning",
+        "Global.log_level": "error",  # not "warning": an empty screen is normal, not worth a line
         "Global.use_cls": False,  # desktop text is upright: skip the rotation classifier
         "Det.limit_type": "max", "Det.limit_side_len": 2000,  # detect at the screen's own scale
         "EngineConfig.onnxruntime.intra_op_num_threads": ocr_threads(),

@@ -136,7 +136,7 @@ def test_chat_in_a_browser_streams_pauses_resumes_and_asks(tmp_path):
         term.type("n\n")
         term.expect(r"Refused; the agent is told why\.")
         term.expect(r"Error: Not done: the person said no to opening http://evil\.example/blue")
-        term.expect(r"Result: finished .* answer: Ada Lovelace, Blue")
+        term.expect(r"Result: finished after 8 steps, [0-9.]+ s\. Answer: Ada Lovelace, Blue")
         term.expect(r"you> ")
         term.type("quit\n")
         term.expect(r"viewer: .*index\.html")
@@ -192,7 +192,7 @@ def test_chat_on_a_desktop_refuses_a_risky_command_and_hands_over(tmp_path):
             time.sleep(0.1)
         term.type("\n")
         term.expect(r"Handed back; the agent looks again\.")
-        term.expect(r"Result: finished .* answer: greeting\.txt written")
+        term.expect(r"Result: finished after 5 steps, [0-9.]+ s\. Answer: greeting\.txt written")
         term.expect(r"you> ")
         term.type("quit\n")
         assert term.wait() == 0
