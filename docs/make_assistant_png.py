@@ -21,10 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import mss
 
-from envs.desktop import Xvfb, _mss_for  # noqa: E402
+from PIL import Image
+
+from envs.desktop import Xvfb
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENWISE = Path(sys.executable).parent / "screenwise"
 
 WORK_XTERM = ("xterm -geometry 64x22+732+40 -fa 'DejaVu Sans Mono' -fs 10 -bg white -fg black -T work "
               "-e bash --norc")
@@ -42,11 +46,11 @@ def main() -> int:
     (work / "old-reports").mkdir(parents=True)
     log = tmp / "terminal.log"
     replies = ROOT / "docs" / "assistant_replies.json"
-    chat = (f"cd {shlex.quote(str(work))} && PS1='$ ' {shlex.quote(sys.executable)} -m agent.cli chat --env desktop "
+    chat = (f"cd {shlex.quote(str(work))} && PS1='$ ' {shlex.quote(str(SCREENWISE))} chat --env desktop "
             f"--display $DISPLAY --model scripted:{shlex.quote(str(replies))} "
             f"--launch {shlex.quote(WORK_XTERM)} --out {shlex.quote(str(tmp / 'runs'))}; sleep 600")
     with Xvfb(size=(1280, 720)) as x:
-        env = {**os.environ, "DISPLAY": x.display, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "DISPLAY": x.display}
         subprocess.run(["xsetroot", "-solid", "#2f3e4c"], env=env, check=False)
         term = subprocess.Popen(CHAT_XTERM + ["-e", "script", "-q", "-f", "-c", chat, str(log)], env=env,
                                 start_new_session=True)
@@ -80,10 +84,8 @@ def main() -> int:
             wait_for("you> ", pos)
             subprocess.run(["xdotool", "mousemove", "1270", "710"], env=env, check=True)
             time.sleep(1.0)
-            with _mss_for(x.display) as shooter:
+            with mss.MSS(display=x.display) as shooter:
                 shot = shooter.grab(shooter.monitors[0])
-            from PIL import Image
-
             Image.frombytes("RGB", shot.size, shot.rgb).save(args.out, optimize=True)
             print(f"wrote {args.out}")
             person("type", "quit\n")
