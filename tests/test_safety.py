@@ -243,6 +243,17 @@ def test_browser_typing_a_destructive_command_types_nothing(make_env):
     assert env.page.evaluate("() => document.getElementById('name').value") == "rm -rf ~"
 
 
+def told_about(env, action):
+    """Step, then wait until the model is told something: an event the page fires (a download) may land after
+    the action's own observation, and is then told on the next turn."""
+    obs, *_ = env.step(action)
+    for _ in range(20):
+        if obs.last_action_error:
+            break
+        obs, *_ = env.step(A.Wait(0.1))
+    return obs
+
+
 def test_browser_backstop_stops_script_redirects_and_downloads(make_env, tmp_path):
     env = make_env(WebTask((INJECTION_DIR / "js-redirect.html").as_uri(), "x"), max_steps=20,
                    safety=SafetyPolicy(allow_domains=["bank.example"]))
@@ -257,14 +268,11 @@ def test_browser_backstop_stops_script_redirects_and_downloads(make_env, tmp_pat
     # Downloads: denied by default (the download event is cancelled); saved when a person approves the link.
     env = make_env(WebTask((INJECTION_DIR / "download.html").as_uri(), "x"), downloads_dir=tmp_path / "dl")
     obs, _ = env.reset()
-    obs, *_ = env.step(A.Click(A.ElementRef(text="Install now")))
-    for _ in range(10):  # the download event may land after the click's own observation: it is told next turn
-        if obs.last_action_error:
-            break
-        obs, *_ = env.step(A.Wait(0.1))
+    obs = told_about(env, A.Click(A.ElementRef(text="Install now")))
     assert "Blocked: the page started a download of" in obs.last_action_error and "update.sh" in obs.last_action_error
-    obs, *_ = env.step(A.Click(A.ElementRef(text="security-update.sh")))
-    assert "download" in obs.last_action_error and env.downloads == []
+    obs = told_about(env, A.Click(A.ElementRef(text="security-update.sh")))
+    assert "Blocked: the page started a download of security-update.sh" in obs.last_action_error
+    assert env.downloads == []
     env = make_env(WebTask((INJECTION_DIR / "download.html").as_uri(), "x"), downloads_dir=tmp_path / "dl",
                    safety=SafetyPolicy(confirm=lambda q: "downloading security-update.sh" in q))
     obs, _ = env.reset()
