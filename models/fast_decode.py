@@ -214,8 +214,11 @@ class FastDecoder:
 
     @torch.inference_mode()
     def generate(self, inputs: dict, n: int = 1, temperature: float = 0.0, max_tokens: int = 256,
-                 stop_ids=(), suppressed=(), pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                 stop_ids=(), suppressed=(), pad_id: int = 0, constraint=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode ``n`` rows from one prompt (processor output with batch 1). Greedy at temperature 0.
+
+        ``constraint`` (a models/constrain.py ``Session``) masks, row by row, the ids a reference may not
+        continue with; the returned logprobs stay those of the raw distribution.
 
         Returns ``(tokens, logprobs)``, both [n, steps]: steps end when every row has written a stop id or at
         ``max_tokens``; a row that stopped earlier is padded with ``pad_id`` (what HF generate returns).
@@ -232,6 +235,14 @@ class FastDecoder:
         for t in range(steps):
             raw.append(logits)
             scores = logits + bias
+            if constraint is not None:
+                scores = scores.clone()
+                for r in range(n):
+                    allowed = constraint.allowed(r) if running[r] else None
+                    if allowed is not None:
+                        keep = scores[r, allowed]
+                        scores[r] = float("-inf")
+                        scores[r, allowed] = keep
             if temperature > 0:
                 tok = torch.multinomial(F.softmax(scores / temperature, dim=-1), num_samples=1).squeeze(1)
             else:
@@ -241,6 +252,9 @@ class FastDecoder:
                 ids = [i if r else pad_id for i, r in zip(ids, running)]
                 tok = torch.tensor(ids)
             tokens.append(ids)
+            if constraint is not None:
+                for r, i in enumerate(ids):
+                    constraint.push(r, i)
             running = [r and i not in stop for r, i in zip(running, ids)]
             if t + 1 == steps or not any(running):
                 break

@@ -93,7 +93,8 @@ class TransformersModel:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", dtype: str | torch.dtype | None = None,
-                 coord_space: str = "qwen25", threads: int | None = 1, name: str | None = None):
+                 coord_space: str = "qwen25", threads: int | None = 1, name: str | None = None,
+                 constrain_references: bool | None = None):
         from transformers import AutoModelForImageTextToText
 
         if threads is not None:
@@ -123,6 +124,16 @@ class TransformersModel:
         self.end_id: int = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else eos[0]
         pad = self.tokenizer.pad_token_id
         self.pad_id: int = pad if pad is not None else eos[-1]
+        # Element references limited to what the prompt lists (models/constrain.py); the card decides by default.
+        card_path = Path(path) / "screenwise.json"
+        card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        if constrain_references is None:
+            constrain_references = bool(card.get("constrain_references", False))
+        self.constraint, self.copy_content = None, bool(card.get("copy_content", False))
+        if constrain_references:
+            from models.constrain import ReferenceConstraint
+
+            self.constraint = ReferenceConstraint(self.tokenizer)
 
     # -- prompt -------------------------------------------------------------------------------------------------
 
@@ -148,10 +159,13 @@ class TransformersModel:
         otherwise (no top-k/top-p or repetition penalty, whatever the checkpoint's generation_config says)."""
         inputs = self._prompt_inputs(messages)
         sample = temperature > 0
+        rows = n if sample else 1
+        session = (self.constraint.session(self.prompt_text(messages), rows, self.copy_content)
+                   if self.constraint else None)
         if self.fast is not None:
-            new, logps = self.fast.generate(inputs, n=n if sample else 1, temperature=temperature,
+            new, logps = self.fast.generate(inputs, n=rows, temperature=temperature,
                                             max_tokens=max_tokens, stop_ids=self.stop_ids,
-                                            suppressed=self.suppressed, pad_id=self.pad_id)
+                                            suppressed=self.suppressed, pad_id=self.pad_id, constraint=session)
         else:
             # Explicit values override the checkpoint's generation_config (Qwen's: top_k=1, repetition_penalty 1.05).
             how = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0, min_p=None, typical_p=1.0,
@@ -159,13 +173,27 @@ class TransformersModel:
             out = self.model.generate(
                 **inputs, **how, max_new_tokens=max_tokens, repetition_penalty=1.0, no_repeat_ngram_size=0,
                 suppress_tokens=self.suppressed, eos_token_id=self.stop_ids, pad_token_id=self.pad_id,
-                output_logits=True, return_dict_in_generate=True)
+                output_logits=True, return_dict_in_generate=True,
+                prefix_allowed_tokens_fn=self._allowed_fn(session, inputs["input_ids"].shape[1]))
             new = out.sequences[:, inputs["input_ids"].shape[1]:]                       # [rows, steps]
             logits = torch.stack(out.logits, dim=1).float()                             # [rows, steps, vocab]
             logps = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]  # [rows, steps]
         gens = [self._generation(new[i].tolist(), logps[i].tolist()) for i in range(new.shape[0])]
         return gens if sample else [Generation(g.text, list(g.token_ids), list(g.logprobs), g.finish_reason)
                                     for g in gens * n]
+
+    def _allowed_fn(self, session, prompt_len: int):
+        """HF generate's hook for the reference constraint: the row's ids so far -> the ids allowed next."""
+        if session is None:
+            return None
+        everything = list(range(self.model.get_output_embeddings().weight.shape[0]))
+
+        def allowed(row: int, ids: torch.Tensor) -> list[int]:
+            session.text[row] = b"".join(session.table.bytes[i] for i in ids[prompt_len:].tolist()
+                                         if i < len(session.table.bytes))
+            return session.allowed(row) or everything
+
+        return allowed
 
     def _generation(self, ids: list[int], logps: list[float]) -> Generation:
         """Cut at the first stop token (kept in token_ids, left out of the text)."""

@@ -1,0 +1,141 @@
+"""Grammar-constrained references: a reply may only name what the observation lists.
+
+When a model writes ``element='…'`` or ``start_box='(x,y)'``, the characters that may follow are those that
+continue some element text, or some element position, of the element list in the prompt (agent/memory.py
+``describe_elements``: ``[3] button 'Submit'``, ``[4] textbox at (65,170)``). Everything else in the reply
+(the Thought, the action name, typed content, other arguments) stays free. This is the observation-dependent
+part of structured decoding: the model still chooses *which* element, by its own likelihoods, but it can no
+longer misspell one or invent one that is not on the screen.
+
+It works on token bytes, so it fits any tokenizer: byte-level BPE vocabularies (the embedded model's
+one-byte-per-token vocabulary, Qwen's) through GPT-2's byte map, added tokens through UTF-8. A token may run
+past the closing quote (``')``, ``', content='``): once the reference is complete the rest is free.
+
+A checkpoint opts in with ``"constrain_references": true`` in its ``screenwise.json``. Sampling then draws from
+the masked distribution while reported logprobs stay those of the raw one (models/hf.py), like any other
+sampling warper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+OPENERS = (b"element='", b"start_box='(")
+COPY = b"content='"
+"""With ``copy_content``, typed text must be copied out of the prompt (ignoring case): a pointer-style copy.
+Every typed value of the core tasks' teachers is one; computed answers (dates, sums) are not."""
+_LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
+
+
+def listed_references(prompt: str) -> tuple[list[str], list[str]]:
+    """Element texts and ``x,y`` positions from the last element list in ``prompt``."""
+    at = prompt.rfind("Elements:\n")
+    if at < 0:
+        return [], []
+    names, points = [], []
+    block = prompt[at + len("Elements:\n"):].split("<|im_end|>")[0]  # the chat template closes the turn
+    for line in block.split("\n"):
+        m = _LINE.match(line)
+        if not m:
+            if line.startswith("["):
+                continue
+            break  # the list has ended
+        if m["text"] and "'" not in m["text"] and "\\" not in m["text"]:
+            names.append(m["text"])
+        if m["x"] is not None:
+            points.append(f"{m['x']},{m['y']}")
+    return names, points
+
+
+def _byte_decoder() -> dict[str, int]:
+    """GPT-2's printable-character -> byte map (the inverse of what byte-level BPE vocabularies are written in)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(bs, cs)}
+
+
+class ReferenceConstraint:
+    """Token tables for one tokenizer; ``session(prompt, rows)`` starts a decode."""
+
+    def __init__(self, tokenizer):
+        decoder = _byte_decoder()
+        added = set(tokenizer.get_added_vocab().values()) if hasattr(tokenizer, "get_added_vocab") else set()
+        self.vocab_size = len(tokenizer)
+        self.bytes: list[bytes] = []
+        for i in range(self.vocab_size):
+            piece = tokenizer.convert_ids_to_tokens(i) or ""
+            if i not in added and piece and all(ch in decoder for ch in piece):
+                self.bytes.append(bytes(decoder[ch] for ch in piece))
+            else:
+                self.bytes.append(piece.encode())
+        self.by_first: dict[int, list[int]] = defaultdict(list)
+        for i, b in enumerate(self.bytes):
+            if b:
+                self.by_first[b[0]].append(i)
+
+    def session(self, prompt: str, rows: int, copy_content: bool = False) -> "Session":
+        names, points = listed_references(prompt)
+        session = Session(self, [n.encode() + b"'" for n in names], [p.encode() + b")'" for p in points], rows)
+        if copy_content:
+            body = prompt.split("<|im_start|>user", 1)[-1].split("Elements:\n")[0]  # the instruction and history
+            session.source = body.encode().lower()
+        return session
+
+
+class Session:
+    """The bytes each row has written so far, and the ids allowed next."""
+
+    def __init__(self, table: ReferenceConstraint, names: list[bytes], points: list[bytes], rows: int):
+        self.table, self.targets = table, {OPENERS[0]: names, OPENERS[1]: points}
+        self.text = [b""] * rows
+        self.source: bytes | None = None
+
+    def push(self, row: int, token_id: int) -> None:
+        if token_id < len(self.table.bytes):
+            self.text[row] += self.table.bytes[token_id]
+
+    def allowed(self, row: int) -> list[int] | None:
+        """Ids that keep the open reference listed; None when no reference is open (or none could match)."""
+        text = self.text[row]
+        opener, start = max(((o, text.rfind(o)) for o in OPENERS), key=lambda p: p[1])
+        copy_at = text.rfind(COPY) if self.source is not None else -1
+        if copy_at > start:
+            return self._copy(text[copy_at + len(COPY):])
+        if start < 0:
+            return None
+        prefix = text[start + len(opener):]
+        if b"'" in prefix:
+            return None  # closed already
+        rests = [c[len(prefix):] for c in self.targets[opener] if c.startswith(prefix)]
+        if not rests:
+            return None
+        ok = set()
+        for rest in rests:
+            for i in self.table.by_first.get(rest[0], ()):
+                piece = self.table.bytes[i]
+                if rest.startswith(piece) or piece.startswith(rest):
+                    ok.add(i)
+        return sorted(ok)
+
+    def _copy(self, prefix: bytes) -> list[int] | None:
+        """Ids that keep the typed text a (case-insensitive) substring of the prompt, or close the quote."""
+        if b"'" in prefix:
+            return None
+        low, source = prefix.lower(), self.source
+        follow, at = set(), source.find(low)
+        while at >= 0 and at + len(low) < len(source):
+            follow.add(source[at + len(low)])
+            at = source.find(low, at + 1)
+        ok = set(self.table.by_first.get(ord("'"), ()))
+        for b in follow:
+            for first in {bytes([b]).lower()[0], bytes([b]).upper()[0]}:
+                for i in self.table.by_first.get(first, ()):
+                    if (low + self.table.bytes[i].lower()) in source:
+                        ok.add(i)
+        return sorted(ok)

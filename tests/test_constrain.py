@@ -1,0 +1,64 @@
+"""Constrained references (models/constrain.py): a reply can only name listed elements and positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.constrain import ReferenceConstraint, listed_references
+from models.tiny import build_tokenizer
+from train.sft import ACTION_TOKENS
+
+PROMPT = ("<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Task: Enter \"Ada\" and press Submit.\n"
+          "Previous actions:\nnone\nElements:\n[0] textbox at (68,81)\n[1] button 'Submit' (focused)\n"
+          "[2] image silver at (12,85)\n[3] link 'Sub menu'\n... 2 more<|im_end|>\n<|im_start|>assistant\n")
+
+
+@pytest.fixture(scope="module")
+def table():
+    return ReferenceConstraint(build_tokenizer(ACTION_TOKENS))
+
+
+def test_listed_references_reads_the_last_element_list():
+    assert listed_references(PROMPT) == (["Submit", "Sub menu"], ["68,81", "12,85"])
+    assert listed_references("no list here") == ([], [])
+
+
+def allowed_text(table, session, row=0):
+    ids = session.allowed(row)
+    return None if ids is None else {table.bytes[i] for i in ids}
+
+
+def test_element_text_can_only_continue_a_listed_one(table):
+    s = table.session(PROMPT, rows=1)
+    s.text[0] = b"Thought: the button.\nAction: click(element='"
+    assert allowed_text(table, s) == {b"S"}
+    s.text[0] += b"Sub"
+    assert allowed_text(table, s) == {b"m", b" "}
+    s.text[0] += b"mit"
+    closing = allowed_text(table, s)
+    assert b"'" in closing and b"')" in closing and b"x" not in closing
+    s.text[0] += b"')"
+    assert s.allowed(0) is None  # the reference is closed: the rest is free
+
+
+def test_positions_can_only_be_listed_ones(table):
+    s = table.session(PROMPT, rows=2)
+    s.text[1] = b"Action: type(start_box='("
+    assert allowed_text(table, s, 1) == {b"6", b"1"}
+    s.text[1] += b"68,8"
+    assert allowed_text(table, s, 1) == {b"1"}
+    s.text[1] += b"1"
+    assert b")')" in allowed_text(table, s, 1)
+    assert s.allowed(0) is None  # row 0 has opened nothing
+
+
+def test_typed_content_is_copied_from_the_prompt_ignoring_case(table):
+    s = table.session(PROMPT, rows=1, copy_content=True)
+    s.text[0] = b"Action: type(start_box='(68,81)', content='A"
+    nxt = allowed_text(table, s)
+    assert {b"d", b"D", b"'"} <= nxt and b"x" not in nxt
+    s.text[0] += b"DA"
+    assert allowed_text(table, s) - {p for p in nxt if p.startswith(b"'")} == {b'"'}
+    plain = table.session(PROMPT, rows=1)
+    plain.text[0] = b"Action: type(start_box='(68,81)', content='Zz"
+    assert plain.allowed(0) is None  # without copy_content, typed text is free
