@@ -21,6 +21,9 @@ timing), median and p90. On a shared machine wall time mostly measures the neigh
     .venv/bin/python benchmarks/model_speed.py --model DIR --sizes ''   # one model only
     .venv/bin/python benchmarks/model_speed.py --seeds 1 --repeats 1    # quicker
 
+Then, for the trained checkpoint (``--model`` or the embedded one), real decisions as the agent makes them (the
+model's own reply lengths) with its reference constraint on and off, interleaved: the constraint's cost.
+
 Prints one table per model and writes benchmarks/results/model_speed.json.
 """
 
@@ -141,6 +144,32 @@ def time_model(path: Path, obs: list, max_tokens: int, repeats: int) -> dict:
             "torch_threads": torch.get_num_threads()}
 
 
+def time_real(path: Path, obs: list, repeats: int) -> dict:
+    """Real decisions of a trained checkpoint as the agent makes them (its own stop tokens and reply lengths),
+    with its reference constraint (models/constrain.py) on and off, interleaved."""
+    from agent.actions import ActionParseError, parse_response
+    from agent.memory import Memory
+    from models.constrain import ReferenceConstraint
+    from models.hf import TransformersModel
+
+    model = TransformersModel(path, threads=1)
+    table = model.constraint or ReferenceConstraint(model.tokenizer)
+    memory = Memory(task_prompt="")
+    runs = {"constrained": [], "free": []}
+    for i, (instruction, screenshot, notes) in enumerate(obs * repeats):
+        for mode in (("constrained", "free") if i % 2 == 0 else ("free", "constrained")):
+            model.constraint = table if mode == "constrained" else None
+            c0 = time.process_time()
+            [g] = model.generate(memory.render_compact(instruction, screenshot, notes), max_tokens=128)
+            try:
+                parse_response(g.text)
+            except ActionParseError:
+                pass
+            runs[mode].append({"decision": (time.process_time() - c0) * 1e3, "tokens": len(g.token_ids)})
+    return {mode: {"decision_ms": summary([r["decision"] for r in rs]),
+                   "reply_tokens": summary([r["tokens"] for r in rs])} for mode, rs in runs.items()}
+
+
 def summary(values: list[float]) -> dict:
     ordered = sorted(values)
     return {"median": statistics.median(ordered), "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
@@ -177,7 +206,11 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2, help="decisions per observation and path")
     p.add_argument("--max-tokens", type=int, default=96, help="reply length (stop ids are disabled)")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "model_speed.json"))
+    p.add_argument("--no-real", dest="real", action="store_false",
+                   help="skip the trained model's real replies (constraint on / off)")
     args = p.parse_args()
+
+    from models import EMBEDDED_DIR
 
     import torch
     import transformers
@@ -200,6 +233,15 @@ def main() -> None:
                 "decisions_per_path": len(result["runs"]["hf"]), "hf": stats["hf"], "fast": stats["fast"],
                 "ratio_hf_over_fast": {part: stats["hf"][part]["median"] / stats["fast"][part]["median"]
                                        for part in PARTS + ["wall_decision"] if stats["fast"][part]["median"] > 0}})
+        trained = Path(args.model) if args.model else EMBEDDED_DIR
+        if (trained / "config.json").exists() and args.real:
+            real = time_real(trained, obs, args.repeats)
+            c, f = real["constrained"], real["free"]
+            print(f"{trained}: real replies (median {c['reply_tokens']['median']:.0f} tokens constrained, "
+                  f"{f['reply_tokens']['median']:.0f} free): decision {c['decision_ms']['median']:.1f} ms with "
+                  f"the reference constraint, {f['decision_ms']['median']:.1f} ms without "
+                  f"(p90 {c['decision_ms']['p90']:.1f} / {f['decision_ms']['p90']:.1f})", flush=True)
+            report["real_replies"] = {"model": str(trained), **real}
     report["machine"]["load_avg_after"] = os.getloadavg()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
