@@ -23,8 +23,9 @@ from collections import defaultdict
 
 OPENERS = (b"element='", b"start_box='(")
 COPY = b"content='"
-"""With ``copy_content``, typed text must be copied out of the prompt (ignoring case): a pointer-style copy.
-Every typed value of the core tasks' teachers is one; computed answers (dates, sums) are not."""
+"""With ``copy_content``, typed text must be a run of whole words copied out of the instruction and history, as
+written there or all in upper or all in lower case: a pointer-style copy. Every typed value of the core tasks' teachers is one; computed answers
+(dates, sums) and text read off the page are not."""
 _LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
 
@@ -84,7 +85,7 @@ class ReferenceConstraint:
         session = Session(self, [n.encode() + b"'" for n in names], [p.encode() + b")'" for p in points], rows)
         if copy_content:
             body = prompt.split("<|im_start|>user", 1)[-1].split("Elements:\n")[0]  # the instruction and history
-            session.source = body.encode().lower()
+            session.source = body.encode()
         return session
 
 
@@ -124,18 +125,34 @@ class Session:
         return sorted(ok)
 
     def _copy(self, prefix: bytes) -> list[int] | None:
-        """Ids that keep the typed text a (case-insensitive) substring of the prompt, or close the quote."""
+        """Ids that keep the typed text a run of whole words of the prompt, as written there or all in upper or
+        all in lower case, or close the quote where such a run ends."""
         if b"'" in prefix:
             return None
-        low, source = prefix.lower(), self.source
-        follow, at = set(), source.find(low)
-        while at >= 0 and at + len(low) < len(source):
-            follow.add(source[at + len(low)])
-            at = source.find(low, at + 1)
-        ok = set(self.table.by_first.get(ord("'"), ()))
-        for b in follow:
-            for first in {bytes([b]).lower()[0], bytes([b]).upper()[0]}:
-                for i in self.table.by_first.get(first, ()):
-                    if (low + self.table.bytes[i].lower()) in source:
-                        ok.add(i)
-        return sorted(ok)
+        ok: set[int] = set()
+        matched = False
+        for source in (self.source, self.source.upper(), self.source.lower()):
+            starts = [i for i in _find_all(source, prefix) if i == 0 or not _wordy(source[i - 1])]
+            matched = matched or bool(starts)
+            end = len(prefix)
+            if prefix and any(i + end == len(source) or not _wordy(source[i + end]) for i in starts):
+                ok.update(self.table.by_first.get(ord("'"), ()))
+            for b in {source[i + end] for i in starts if i + end < len(source)}:
+                for t in self.table.by_first.get(b, ()):
+                    piece = prefix + self.table.bytes[t]
+                    if b"'" not in piece and any(source.startswith(piece, i) for i in starts):
+                        ok.add(t)
+        return sorted(ok) if matched else None
+
+
+def _find_all(haystack: bytes, needle: bytes) -> list[int]:
+    out, at = [], haystack.find(needle)
+    while at >= 0:
+        out.append(at)
+        at = haystack.find(needle, at + 1)
+    return out
+
+
+def _wordy(byte: int) -> bool:
+    """Part of a word: a letter, a digit, or a byte of a non-ASCII character."""
+    return byte >= 128 or chr(byte).isalnum()

@@ -52,13 +52,19 @@ def test_positions_can_only_be_listed_ones(table):
     assert s.allowed(0) is None  # row 0 has opened nothing
 
 
-def test_typed_content_is_copied_from_the_prompt_ignoring_case(table):
+def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_lower(table):
     s = table.session(PROMPT, rows=1, copy_content=True)
-    s.text[0] = b"Action: type(start_box='(68,81)', content='A"
+    s.text[0] = b"Action: type(start_box='(68,81)', content='"
+    first = allowed_text(table, s)
+    assert {b"a", b"A", b"S", b"e"} <= first  # word starts: Ada, and, Submit, Enter
+    assert b"d" not in first and b"'" not in first  # mid-word, or nothing typed
+    s.text[0] += b"A"
     nxt = allowed_text(table, s)
-    assert {b"d", b"D", b"'"} <= nxt and b"x" not in nxt
-    s.text[0] += b"DA"
-    assert allowed_text(table, s) - {p for p in nxt if p.startswith(b"'")} == {b'"'}
+    assert {b"d", b"D", b"N"} <= nxt and b"n" not in nxt and b"'" not in nxt and b"x" not in nxt  # "A" alone is no whole word
+    s.text[0] += b"D"
+    assert allowed_text(table, s) == {b"A"}  # ADA, all upper case; not a mixed "ADa"
+    s.text[0] += b"A"
+    assert {b"'", b"')"} <= allowed_text(table, s)  # "ADA" is a whole word: it may end here
     plain = table.session(PROMPT, rows=1)
     plain.text[0] = b"Action: type(start_box='(68,81)', content='Zz"
     assert plain.allowed(0) is None  # without copy_content, typed text is free
