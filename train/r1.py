@@ -26,8 +26,9 @@ from pathlib import Path
 
 from agent.bench import BenchConfig, run_bench
 
-GRPO_FLAGS = ["--seeds-per-iter", "8", "--group", "8", "--max-steps", "6", "--lr", "2e-4", "--eps-high", "0.28",
-              "--workers", "2", "--iters", "100000", "--seed-offset", "200000", "--quiet"]
+MAX_STEPS = 8
+GRPO_FLAGS = ["--seeds-per-iter", "5", "--group", "6", "--max-steps", str(MAX_STEPS), "--lr", "2e-4",
+              "--eps-high", "0.28", "--workers", "2", "--iters", "100000", "--seed-offset", "200000", "--quiet"]
 """The GRPO settings of both RL arms (and of the headline run in the README)."""
 
 
@@ -89,7 +90,7 @@ def main(argv=None) -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="training budget of every arm")
     ap.add_argument("--sft-grpo", default="", help="an existing GRPO run directory to use as the third arm")
     ap.add_argument("--eval-seeds", type=int, default=10)
-    ap.add_argument("--eval-seed-offset", type=int, default=1000)
+    ap.add_argument("--eval-seed-offset", type=int, default=2000)
     ap.add_argument("--out", default="runs/r1")
     a = ap.parse_args(argv)
     out = Path(a.out)
@@ -113,14 +114,14 @@ def main(argv=None) -> None:
     for label, ckpt in runs.items():
         tag = label.split(" (")[0].lower().replace(" ", "-")
         summary = run_bench(BenchConfig(policy=f"hf:{ckpt}", tasks=a.tasks, seeds=a.eval_seeds,
-                                        seed_offset=a.eval_seed_offset, max_steps=6, workers=2,
+                                        seed_offset=a.eval_seed_offset, max_steps=MAX_STEPS, workers=2,
                                         out=str(out / "eval" / tag), quiet=True))
         rows.append((label, summary["mean_success"], summary["per_task"]))
         print(f"[r1] {label}: {summary['mean_success']:.1%}", flush=True)
 
     tasks = a.tasks.split(",")
     lines = [f"Tasks: {len(tasks)}; held-out seeds {a.eval_seed_offset}..{a.eval_seed_offset + a.eval_seeds - 1}; "
-             f"max 6 steps; training budget {a.minutes:g} min per arm, arms run side by side on 2 cores.", "",
+             f"max {MAX_STEPS} steps; training budget {a.minutes:g} min per arm, arms run side by side on 2 cores.", "",
              "| run | mean success | " + " | ".join(tasks) + " |", "|---|---|" + "---|" * len(tasks)]
     for label, mean, per_task in rows:
         cells = " | ".join(f"{per_task[t]['success']:.0%}" for t in tasks)
