@@ -64,6 +64,7 @@ class Args:
     """Steps between held-out env evaluations (0: only at the end)."""
     eval_tasks: str = "click-button,click-link,enter-text,click-checkboxes,login-user,click-tab-2"
     eval_seeds: int = 3
+    """Episodes per eval task (0: no evaluation)."""
     eval_seed_offset: int = 90_000
     """Held-out seeds: far from the seeds the data was recorded on."""
     threads: int = 1
@@ -281,7 +282,7 @@ def train(args: Args) -> Path:
         if step % args.save_every == 0 or step == args.steps:
             save()
         last = step == args.steps or (args.minutes and spent >= 60 * args.minutes)
-        if (args.eval_every and step % args.eval_every == 0) or last:
+        if args.eval_seeds and ((args.eval_every and step % args.eval_every == 0) or last):
             net.eval()
             save()
             record.update(evaluate(args, ckpt, step))
