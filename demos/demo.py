@@ -17,7 +17,7 @@ from envs.browser import Browser, BrowserEnv
 from envs.tasks import miniwob_task
 from models import EMBEDDED_DIR, load_model
 
-TASKS = ["click-button", "enter-text", "click-checkboxes", "login-user", "click-tab-2", "email-inbox"]
+TASKS = ["click-button", "click-link", "enter-text", "click-dialog", "click-collapsible", "click-checkboxes"]
 HELD_OUT_SEEDS = 5000  # far from every seed used in training
 
 

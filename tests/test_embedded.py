@@ -26,7 +26,7 @@ def test_embedded_model_solves_a_real_episode_offline(make_env, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     model = load_model("embedded")
     assert type(model).__name__ == "TransformersModel" and model.coord_space == "pixels"
-    env = make_env(miniwob_task(os.environ.get("SCREENWISE_EMBEDDED_TASK", "click-checkboxes")))
+    env = make_env(miniwob_task(os.environ.get("SCREENWISE_EMBEDDED_TASK", "click-button")))
     results = [Agent(model, env, config_for("embedded")).run(seed=seed) for seed in (5000, 5001, 5002)]
     assert all(r.status in ("done", "loop", "step_budget", "format_errors") for r in results)
     assert any(r.success for r in results), [r.status for r in results]
