@@ -19,7 +19,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import pytest
 import torch
 
-from train.grpo import Episode, Step, episode_reward, group_advantages, grpo_loss, informative, iteration_prompts
+from train.grpo import (Args, Episode, Step, budget_left_after, episode_reward, group_advantages, grpo_loss, informative,
+                        iteration_prompts)
 
 torch.set_num_threads(1)
 
@@ -99,6 +100,15 @@ def test_grpo_loss_k3_kl_term():
     # beta 0 with a reference: KL is reported, not trained on
     _, stats0 = grpo_loss(logp, old, ref, adv, mask, 0.2, 0.28, beta=0.0)
     assert stats0["kl"] == pytest.approx(kl_sum / 5, abs=1e-6)
+
+
+def test_wall_clock_budget_counts_logged_iterations_and_evaluations_are_free():
+    logged = [{"iteration": 0, "eval_success": 0.5},  # the evaluation before training costs nothing
+              {"iteration": 1, "rollout_s": 50.0, "update_s": 20.0}]
+    assert budget_left_after(logged, 0.0, Args(minutes=0))              # no budget: never stops
+    assert budget_left_after(logged, 0.0, Args(minutes=2))              # 70 s of 120
+    assert not budget_left_after(logged, 60.0, Args(minutes=2))         # 130 s of 120
+    assert not budget_left_after(logged + logged[1:], 0.0, Args(minutes=2))  # a resumed run counts what it spent
 
 
 def test_episode_reward_and_prompts():
