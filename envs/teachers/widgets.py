@@ -811,7 +811,7 @@ def text_editor(obs, page):
     word = m.group(1) if m else None
     if not m:
         m = re.search(r"everything the (style|color) (\w+)", ins)
-    kind, val = m.group(m.lastindex - 1), m.group(m.lastindex)
+    val = m.group(m.lastindex)  # the style or colour name; STYLE_KEYS tells which
     key = STYLE_KEYS.get(val, "color")
     st = page.evaluate(EDITOR_JS, [None, 0])
     text = st["text"].split("\n")[0]
