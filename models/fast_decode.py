@@ -218,7 +218,8 @@ class FastDecoder:
         """Decode ``n`` rows from one prompt (processor output with batch 1). Greedy at temperature 0.
 
         ``constraint`` (a models/constrain.py ``Session``) masks, row by row, the ids a reference may not
-        continue with; the returned logprobs stay those of the raw distribution.
+        continue with; the returned logprobs are then those of the masked distribution, the one sampled from
+        (``TransformersModel.allowed_masks`` rebuilds the same masks for training).
 
         Returns ``(tokens, logprobs)``, both [n, steps]: steps end when every row has written a stop id or at
         ``max_tokens``; a row that stopped earlier is padded with ``pad_id`` (what HF generate returns).
@@ -233,16 +234,16 @@ class FastDecoder:
         stop, running = set(stop_ids), [True] * n
         tokens, raw = [], []                                            # per step: n ids, logits [n, V]
         for t in range(steps):
-            raw.append(logits)
-            scores = logits + bias
             if constraint is not None:
-                scores = scores.clone()
+                logits = logits.clone()
                 for r in range(n):
                     allowed = constraint.allowed(r) if running[r] else None
                     if allowed is not None:
-                        keep = scores[r, allowed]
-                        scores[r] = float("-inf")
-                        scores[r, allowed] = keep
+                        keep = logits[r, allowed]
+                        logits[r] = float("-inf")
+                        logits[r, allowed] = keep
+            raw.append(logits)
+            scores = logits + bias
             if temperature > 0:
                 tok = torch.multinomial(F.softmax(scores / temperature, dim=-1), num_samples=1).squeeze(1)
             else:

@@ -252,19 +252,39 @@ class TransformersModel:
         batch["prompt_len"] = prompt_len
         return batch
 
-    def token_logprobs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_logprobs(self, batch: dict, allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities of the completion tokens of an ``encode`` batch, with gradients (for losses).
 
         Returns ``(logprobs, mask)``, both [B, C] for the C = T - P completion columns; ``mask`` is False on padding.
-        Only the completion's logits are computed (``logits_to_keep``), so long prompts stay cheap.
+        Only the completion's logits are computed (``logits_to_keep``), so long prompts stay cheap. ``allowed``
+        ([B, C, V] bool, from ``allowed_masks``) renormalises each position over the ids the reference
+        constraint allowed there: the distribution a constrained generation sampled from.
         """
         inputs = {k: v for k, v in batch.items() if k not in ("completion_mask", "prompt_len")}
         prompt_len = batch["prompt_len"]
         width = inputs["input_ids"].shape[1] - prompt_len
         logits = self.model(**inputs, logits_to_keep=width + 1, use_cache=False).logits[:, :-1].float()  # [B, C, V]
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed[:, :width, :logits.shape[-1]], float("-inf"))
         targets = inputs["input_ids"][:, prompt_len:]                                                        # [B, C]
         logps = torch.log_softmax(logits, -1).gather(-1, targets[..., None])[..., 0]
         return logps, batch["completion_mask"][:, prompt_len:]
+
+    def allowed_masks(self, messages: list[dict], token_ids: list[int]) -> torch.Tensor | None:
+        """[1, len(token_ids), V] bool: what the reference constraint allowed before each token of a reply to
+        ``messages`` (all True where it was idle); None for a model without the constraint."""
+        if self.constraint is None:
+            return None
+        session = self.constraint.session(self.prompt_text(messages), 1, self.copy_content)
+        vocab = self.model.get_output_embeddings().weight.shape[0]
+        mask = torch.ones(1, len(token_ids), vocab, dtype=torch.bool)
+        for t, token in enumerate(token_ids):
+            ids = session.allowed(0)
+            if ids is not None:
+                mask[0, t] = False
+                mask[0, t, ids] = True
+            session.push(0, token)
+        return mask
 
     @torch.no_grad()
     def score(self, messages: list[dict], completions: list[str | list[int]],

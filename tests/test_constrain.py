@@ -68,3 +68,32 @@ def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_low
     plain = table.session(PROMPT, rows=1)
     plain.text[0] = b"Action: type(start_box='(68,81)', content='Zz"
     assert plain.allowed(0) is None  # without copy_content, typed text is free
+
+
+def test_constrained_sampling_logprobs_match_the_masked_training_logprobs():
+    """GRPO's ratio needs the sampler's logprobs and the trainer's to describe the same (masked) distribution."""
+    import torch
+
+    from models import EMBEDDED_DIR
+    from models.hf import TransformersModel
+
+    if not (EMBEDDED_DIR / "config.json").exists():
+        pytest.skip("no embedded checkpoint")
+    model = TransformersModel(EMBEDDED_DIR, coord_space="pixels", constrain_references=True)
+    messages = [{"role": "user", "content": [{"type": "text", "text": (
+        "Task: Click on the \"ok\" button.\nPrevious actions:\nnone\nElements:\n[0] button 'ok'\n"
+        "[1] button 'no'\n[2] textbox at (60,90)")}]}]
+    torch.manual_seed(0)
+    gens = model.generate(messages, n=4, temperature=1.0, max_tokens=60)
+    forced = 0
+    for g in gens:
+        allowed = model.allowed_masks(messages, g.token_ids)
+        assert allowed is not None and allowed.shape[1] == len(g.token_ids)
+        with torch.no_grad():
+            logps, _ = model.token_logprobs(model.encode(messages, [g.token_ids]), allowed)
+        assert torch.allclose(logps[0, :len(g.token_ids)], torch.tensor(g.logprobs), atol=1e-4)
+        forced += int((allowed[0].sum(-1) == 1).sum())
+        if "element='" in g.text:
+            name = g.text.split("element='", 1)[1].split("'", 1)[0]
+            assert name in ("ok", "no")
+    assert forced > 0  # some positions had one allowed id: their logprob is 0 and they carry no gradient

@@ -375,8 +375,14 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
 
 
 def step_logprobs(policy, step: Step) -> tuple[torch.Tensor, torch.Tensor]:
-    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C])."""
-    return policy.token_logprobs(policy.encode(step.messages, [step.token_ids]))
+    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C]).
+
+    For a model with constrained references (models/constrain.py) they are taken over the ids the constraint
+    allowed at each position, as the sampler did: the ratio then compares like with like, and tokens the
+    constraint forced carry no gradient."""
+    allowed = policy.allowed_masks(step.messages, step.token_ids) if hasattr(policy, "allowed_masks") else None
+    batch = policy.encode(step.messages, [step.token_ids])
+    return policy.token_logprobs(batch, allowed) if allowed is not None else policy.token_logprobs(batch)
 
 
 def reference_logprobs(samples: list[tuple[Step, float]], policy, reference, peft_model) -> list[torch.Tensor]:
@@ -548,7 +554,12 @@ def plot_curve(metrics: list[dict], path: Path) -> None:
     its = [m["iteration"] for m in metrics if "reward" in m]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(its, [m["reward"] for m in metrics if "reward" in m], "o-", ms=3, lw=1, label="mean reward")
-    ax.plot(its, [m["success"] for m in metrics if "reward" in m], "s-", ms=3, lw=1, label="rollout success")
+    success = [m["success"] for m in metrics if "reward" in m]
+    ax.plot(its, success, "s-", ms=3, lw=1, alpha=0.5, label="rollout success")
+    k = 5  # iterations see different tasks in turn: a running mean shows the trend
+    if len(success) >= 2 * k:
+        ax.plot(its[k - 1:], [sum(success[i - k + 1:i + 1]) / k for i in range(k - 1, len(success))], "-", lw=2.2,
+                color="#c60", label=f"rollout success, {k}-iteration mean")
     evals = [(m["iteration"], m["eval_success"]) for m in metrics if "eval_success" in m]
     if evals:
         ax.plot(*zip(*evals), "D--", color="#d55", label="held-out success")
