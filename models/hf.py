@@ -177,6 +177,9 @@ class TransformersModel:
                 prefix_allowed_tokens_fn=self._allowed_fn(session, inputs["input_ids"].shape[1]))
             new = out.sequences[:, inputs["input_ids"].shape[1]:]                       # [rows, steps]
             logits = torch.stack(out.logits, dim=1).float()                             # [rows, steps, vocab]
+            if session is not None:  # report the masked distribution, as the fast path does
+                masks = torch.cat([self.allowed_masks(messages, row.tolist()) for row in new])
+                logits = logits.masked_fill(~masks[..., :logits.shape[-1]], float("-inf"))
             logps = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]  # [rows, steps]
         gens = [self._generation(new[i].tolist(), logps[i].tolist()) for i in range(new.shape[0])]
         return gens if sample else [Generation(g.text, list(g.token_ids), list(g.logprobs), g.finish_reason)

@@ -97,3 +97,19 @@ def test_constrained_sampling_logprobs_match_the_masked_training_logprobs():
             name = g.text.split("element='", 1)[1].split("'", 1)[0]
             assert name in ("ok", "no")
     assert forced > 0  # some positions had one allowed id: their logprob is 0 and they carry no gradient
+
+
+def test_hf_generate_path_reports_the_same_masked_logprobs_as_the_fast_path():
+    from models import EMBEDDED_DIR
+    from models.hf import TransformersModel
+
+    if not (EMBEDDED_DIR / "config.json").exists():
+        pytest.skip("no embedded checkpoint")
+    model = TransformersModel(EMBEDDED_DIR, coord_space="pixels", constrain_references=True)
+    messages = [{"role": "user", "content": [{"type": "text", "text": (
+        "Task: Click on the \"no\" button.\nPrevious actions:\nnone\nElements:\n[0] button 'ok'\n[1] button 'no'")}]}]
+    [fast] = model.generate(messages, max_tokens=50)
+    model.fast = None
+    [slow] = model.generate(messages, max_tokens=50)
+    assert slow.token_ids == fast.token_ids
+    assert max(abs(a - b) for a, b in zip(slow.logprobs, fast.logprobs)) < 1e-3

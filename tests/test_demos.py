@@ -16,7 +16,9 @@ def run(args, **kw):
 def test_web_form_demo(tmp_path):
     done = run(["demos/web_form.py", "--out", str(tmp_path)])
     assert done.returncode in (0, 1), done.stderr
-    assert "Task: Enter the username" in done.stdout and "[step 0] Thought:" in done.stdout
+    assert "Task: Enter the username" in done.stdout and "[step 0]" in done.stdout
+    # the live stream: whatever the embedded model writes, each step shows its thought or why it did not parse
+    assert "Thought:" in done.stdout and "Action:" in done.stdout
     assert (tmp_path / "episode.jsonl").exists()
 
 
