@@ -12,8 +12,9 @@ one-byte-per-token vocabulary, Qwen's) through GPT-2's byte map, added tokens th
 past the closing quote (``')``, ``', content='``): once the reference is complete the rest is free.
 
 A checkpoint opts in with ``"constrain_references": true`` in its ``screenwise.json``. Sampling then draws from
-the masked distribution while reported logprobs stay those of the raw one (models/hf.py), like any other
-sampling warper.
+the masked distribution, and the logprobs a generation reports are those of that distribution;
+``TransformersModel.allowed_masks`` rebuilds the masks of a reply so that training (GRPO's ratios) sees the same
+distribution the sampler did.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ completions and encodes (prompt, completion) batches for a loss. It runs on the 
 
 Log-probabilities, everywhere in this module, are those of the model's raw next-token distribution (log-softmax
 of the logits at temperature 1, before suppression or sampling warpers), as vLLM reports them by default. So the
-``logprobs`` of a generation and ``score`` of the same text agree, whatever temperature sampled it.
+``logprobs`` of a generation and ``score`` of the same text agree, whatever temperature sampled it. The one
+exception is a checkpoint with constrained references (models/constrain.py): its generations report the masked
+distribution they were sampled from, which ``token_logprobs(batch, allowed_masks(...))`` reproduces.
 
 Loading without torchvision: the stock Qwen-VL processors include a video processor that needs torchvision, which
 does not import next to torch 2.13 CPU. When ``AutoProcessor`` fails for that reason, ``load_processor`` builds the
