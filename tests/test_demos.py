@@ -29,7 +29,10 @@ def test_benchmark_demo(tmp_path):
 
 
 def test_step_confirm_demo_asks_before_each_action():
-    done = run(["demos/step_confirm.py", "--task", "click-test", "--seed", "3"], input="n\ny\ny\ny\ny\n")
+    # the teacher as the model: what the person refuses must come back as feedback, which a weaker model's next
+    # reply could hide behind a parse error of its own
+    done = run(["demos/step_confirm.py", "--task", "click-test", "--seed", "3", "--model", "teacher"],
+               input="n\ny\ny\ny\ny\n")
     assert "? [y/n/q]" in done.stdout
     assert "Feedback: Your action was not carried out: the person refused this action" in done.stdout
     stopped = run(["demos/step_confirm.py", "--task", "click-test"], input="q\n")
