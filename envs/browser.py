@@ -271,6 +271,8 @@ SITE_JS = r"""
 }
 """
 
+OBSERVE_STALL_S = 8.0
+"""An observation that takes longer is taken again on a fresh CDP session (see _observe_async)."""
 NAVIGATION_ERRORS = ("Execution context was destroyed", "Not attached to an active page",
                      "Cannot find context with specified id", "Unable to capture screenshot")
 
@@ -498,14 +500,18 @@ class BrowserEnv:
             try:
                 facts_job = self._page.evaluate(ELEMENTS_JS, [x, y, w, h])
                 if self.want_screenshot:
-                    facts, shot = await asyncio.gather(facts_job, self._screenshot())
+                    facts, shot = await asyncio.wait_for(asyncio.gather(facts_job, self._screenshot()),
+                                                         OBSERVE_STALL_S)
                 else:
-                    facts, shot = await facts_job, None
+                    facts, shot = await asyncio.wait_for(facts_job, OBSERVE_STALL_S), None
                 break
             except Exception as e:
                 # The action started a navigation (a link, a form): look again once the new page is there. It
-                # may live in a new renderer, which the old CDP session no longer reaches.
-                if attempt == 9 or not any(m in str(e) for m in NAVIGATION_ERRORS) or self._page.is_closed():
+                # may live in a new renderer, which the old CDP session no longer reaches (a screenshot asked
+                # of it can then wait for ever: a stall counts as a navigation too).
+                stalled = isinstance(e, TimeoutError)
+                if (attempt == 9 or not (stalled or any(m in str(e) for m in NAVIGATION_ERRORS))
+                        or self._page.is_closed()):
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
                 await self._page.wait_for_load_state("load")
