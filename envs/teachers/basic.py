@@ -7,7 +7,7 @@ from envs.teachers import teacher
 from envs.teachers.dom import click, first, query, quoted
 
 
-@teacher("click-button")
+@teacher("click-button", "unicode-test")
 def click_button(obs, page):
     want = quoted(obs.instruction)[0]
     btn = next(b for b in query(page, "#area button") if b["text"] == want)

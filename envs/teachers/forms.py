@@ -64,6 +64,12 @@ def left_point(el: dict, inset: int = 10) -> tuple[int, int]:
     return min(x0 + inset, (x0 + x1) // 2), (y0 + y1) // 2
 
 
+def fill_with_reason(page, el: dict, want: str, name: str, why: str):
+    """``fill``, its thought prefixed by ``why`` (where the value came from); None once the field holds it."""
+    step = fill(page, el, want, name)
+    return (f"{why} {step[0]}", step[1]) if step else None
+
+
 def submit(el: dict, label: str, why: str = ""):
     thought, action = click(el, f"The '{label}' button")
     return (f"{why} {thought}" if why else thought), action
@@ -366,11 +372,8 @@ def read_table(obs, page):
     key = re.search(r"value of (.+?) into", obs.instruction).group(1)
     cells = query(page, "#tab td")
     value = next(cells[i + 1]["text"] for i in range(0, len(cells) - 1, 2) if cells[i]["text"] == key)
-    step = fill(page, first(page, "#tt"), value, "The text field")
-    if step:
-        thought, action = step
-        return f"The table gives {key} as '{value}'. {thought}", action
-    return submit(first(page, "#subbtn"), "Submit", f"The field holds the {key}, '{value}'.")
+    step = fill_with_reason(page, first(page, "#tt"), value, "The text field", f"The table gives {key} as '{value}'.")
+    return step or submit(first(page, "#subbtn"), "Submit", f"The field holds the {key}, '{value}'.")
 
 
 @teacher("read-table-2")
@@ -380,10 +383,10 @@ def read_table_2(obs, page):
     for n in (1, 2):
         label = first(page, f"#ll{n}")["text"].rstrip(":").strip()
         value = table[label]
-        step = fill(page, first(page, f"#tt{n}"), value, f"The '{label}' field")
+        step = fill_with_reason(page, first(page, f"#tt{n}"), value, f"The '{label}' field",
+                                f"The table gives {label} as '{value}'.")
         if step:
-            thought, action = step
-            return f"The table gives {label} as '{value}'. {thought}", action
+            return step
     return submit(first(page, "#subbtn"), "Submit", "Both fields hold the values from the table.")
 
 
@@ -392,18 +395,9 @@ def find_word(obs, page):
     n = int(re.search(r"(\d+)(?:st|nd|rd|th) word", obs.instruction).group(1))
     words = first(page, "#area p")["text"].split()
     word = re.sub(r"[^a-zA-Z]", "", words[n - 1])
-    step = fill(page, first(page, "#answer-input"), word, "The answer field")
-    if step:
-        thought, action = step
-        return f"Word {n} of the paragraph is '{word}'. {thought}", action
-    return submit(first(page, "#subbtn"), "Submit", f"The field holds word {n}, '{word}'.")
-
-
-@teacher("unicode-test")
-def unicode_test(obs, page):
-    want = quoted(obs.instruction)[0]
-    btn = next(b for b in query(page, "#area button") if b["text"] == want)
-    return click(btn, f"The button labelled '{want}'")
+    step = fill_with_reason(page, first(page, "#answer-input"), word, "The answer field",
+                            f"Word {n} of the paragraph is '{word}'.")
+    return step or submit(first(page, "#subbtn"), "Submit", f"The field holds word {n}, '{word}'.")
 
 
 @teacher("form-sequence-2")
