@@ -27,6 +27,7 @@ COPY = b"content='"
 """With ``copy_content``, typed text must be a run of whole words copied out of the instruction and history, as
 written there or all in upper or all in lower case: a pointer-style copy. Every typed value of the core tasks' teachers is one; computed answers
 (dates, sums) and text read off the page are not."""
+_SPECIAL = re.compile(r"<\|[a-z_]+\|>")
 _LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
 
@@ -86,7 +87,7 @@ class ReferenceConstraint:
         session = Session(self, [n.encode() + b"'" for n in names], [p.encode() + b")'" for p in points], rows)
         if copy_content:
             body = prompt.split("<|im_start|>user", 1)[-1].split("Elements:\n")[0]  # the instruction and history
-            session.source = body.encode()
+            session.source = _SPECIAL.sub(" ", body).encode()  # not the image's markup: <|vision_start|> is no word
         return session
 
 

@@ -58,6 +58,7 @@ def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_low
     first = allowed_text(table, s)
     assert {b"a", b"A", b"S", b"e"} <= first  # word starts: Ada, and, Submit, Enter
     assert b"d" not in first and b"'" not in first  # mid-word, or nothing typed
+    assert b"V" not in first and b"v" not in first  # the image markup (<|vision_start|>) lends no words
     s.text[0] += b"A"
     nxt = allowed_text(table, s)
     assert {b"d", b"D", b"N"} <= nxt and b"n" not in nxt and b"'" not in nxt and b"x" not in nxt  # "A" alone is no whole word
@@ -65,6 +66,8 @@ def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_low
     assert allowed_text(table, s) == {b"A"}  # ADA, all upper case; not a mixed "ADa"
     s.text[0] += b"A"
     assert {b"'", b"')"} <= allowed_text(table, s)  # "ADA" is a whole word: it may end here
+    s.text[0] = b"Action: type(start_box='(68,81)', content='V"
+    assert s.allowed(0) is None  # the image markup (<|vision_start|>) lends no words: "VISION" matches nothing
     plain = table.session(PROMPT, rows=1)
     plain.text[0] = b"Action: type(start_box='(68,81)', content='Zz"
     assert plain.allowed(0) is None  # without copy_content, typed text is free
