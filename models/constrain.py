@@ -81,6 +81,10 @@ class ReferenceConstraint:
         for i, b in enumerate(self.bytes):
             if b:
                 self.by_first[b[0]].append(i)
+        # Typed content is an action's last argument (agent/actions.py writes it last): its closing quote may only
+        # be followed by the call's ")", so a copy cannot run on into a second argument.
+        self.closers = sorted(i for i in self.by_first.get(ord(")"), ()) if self.bytes[i] == b")")
+        self.quote_closers = sorted(i for i in self.by_first.get(ord("'"), ()) if self.bytes[i] in (b"'", b"')"))
 
     def session(self, prompt: str, rows: int, copy_content: bool = False) -> "Session":
         names, points = listed_references(prompt)
@@ -130,7 +134,10 @@ class Session:
         """Ids that keep the typed text a run of whole words of the prompt, as written there or all in upper or
         all in lower case, or close the quote where such a run ends."""
         if b"'" in prefix:
-            return None
+            q = prefix.index(b"'")
+            if prefix[q + 1:] or prefix[q - 1:q] == b"\\":
+                return None  # the call is closed, or an escaped quote inside the text: free from here
+            return self.table.closers
         ok: set[int] = set()
         matched = False
         for source in (self.source, self.source.upper(), self.source.lower()):
@@ -138,7 +145,7 @@ class Session:
             matched = matched or bool(starts)
             end = len(prefix)
             if prefix and any(i + end == len(source) or not _wordy(source[i + end]) for i in starts):
-                ok.update(self.table.by_first.get(ord("'"), ()))
+                ok.update(self.table.quote_closers)
             for b in {source[i + end] for i in starts if i + end < len(source)}:
                 for t in self.table.by_first.get(b, ()):
                     piece = prefix + self.table.bytes[t]

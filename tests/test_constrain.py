@@ -65,7 +65,12 @@ def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_low
     s.text[0] += b"D"
     assert allowed_text(table, s) == {b"A"}  # ADA, all upper case; not a mixed "ADa"
     s.text[0] += b"A"
-    assert {b"'", b"')"} <= allowed_text(table, s)  # "ADA" is a whole word: it may end here
+    closing = allowed_text(table, s)
+    assert {b"'", b"')"} <= closing and b"', content='" not in closing  # "ADA" is a whole word: it may end here
+    s.text[0] += b"'"
+    assert allowed_text(table, s) == {b")"}  # content is the last argument: the call closes
+    s.text[0] += b")"
+    assert s.allowed(0) is None
     s.text[0] = b"Action: type(start_box='(68,81)', content='V"
     assert s.allowed(0) is None  # the image markup (<|vision_start|>) lends no words: "VISION" matches nothing
     plain = table.session(PROMPT, rows=1)
