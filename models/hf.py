@@ -257,18 +257,22 @@ class TransformersModel:
         batch["prompt_len"] = prompt_len
         return batch
 
-    def token_logprobs(self, batch: dict, allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_logprobs(self, batch: dict, allowed: torch.Tensor | None = None,
+                       temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities of the completion tokens of an ``encode`` batch, with gradients (for losses).
 
         Returns ``(logprobs, mask)``, both [B, C] for the C = T - P completion columns; ``mask`` is False on padding.
         Only the completion's logits are computed (``logits_to_keep``), so long prompts stay cheap. ``allowed``
         ([B, C, V] bool, from ``allowed_masks``) renormalises each position over the ids the reference
-        constraint allowed there: the distribution a constrained generation sampled from.
+        constraint allowed there: the distribution a constrained generation sampled from. ``temperature`` divides
+        the logits first: the logprobs of the tempered distribution a sampler at that temperature draws from.
         """
         inputs = {k: v for k, v in batch.items() if k not in ("completion_mask", "prompt_len")}
         prompt_len = batch["prompt_len"]
         width = inputs["input_ids"].shape[1] - prompt_len
         logits = self.model(**inputs, logits_to_keep=width + 1, use_cache=False).logits[:, :-1].float()  # [B, C, V]
+        if temperature != 1.0:
+            logits = logits / temperature
         if allowed is not None:
             logits = logits.masked_fill(~allowed[:, :width, :logits.shape[-1]], float("-inf"))
         targets = inputs["input_ids"][:, prompt_len:]                                                        # [B, C]

@@ -229,3 +229,29 @@ def test_ray_actors_roll_out_and_lora_trains_adapters(tiny, tmp_path):
     messages = [{"role": "user", "content": [image_part(Image.new("RGB", (160, 210), "white")), text_part("Task: x")]}]
     a, b = merged.score(messages, ["click(element=1)"])[0], base.score(messages, ["click(element=1)"])[0]
     assert a == pytest.approx(b, abs=1e-4)
+
+
+def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
+    """At T < 1 the old logprobs are recomputed at T: the greedy reply gets likelier (tempering keeps the argmax and
+    sharpens it), every sampled token stays possible, and at T = 1 the recomputation is the sampler's own."""
+    from models import EMBEDDED_DIR
+    from models.hf import TransformersModel
+    from train.grpo import step_logprobs, tempered_old_logprobs
+
+    if not (EMBEDDED_DIR / "config.json").exists():
+        pytest.skip("no embedded checkpoint")
+    model = TransformersModel(EMBEDDED_DIR, coord_space="pixels")
+    messages = [{"role": "user", "content": [{"type": "text", "text": (
+        "Task: Click on the \"ok\" button.\nPrevious actions:\nnone\nElements:\n[0] button 'ok'\n[1] button 'no'")}]}]
+    [greedy] = model.generate(messages, temperature=0.0, max_tokens=40)
+    torch.manual_seed(0)
+    [sampled] = model.generate(messages, temperature=0.5, max_tokens=40)
+    steps = [Step(messages, list(g.token_ids), list(g.logprobs), g.text, True) for g in (greedy, sampled)]
+    raw = [list(s.logprobs) for s in steps]
+    tempered_old_logprobs([(s, 1.0) for s in steps], model, 0.5)
+    g_raw, g_hot = torch.tensor(raw[0]), torch.tensor(steps[0].logprobs)
+    assert (g_hot >= g_raw - 1e-5).all() and (g_hot > g_raw + 1e-3).any()
+    assert all(math.isfinite(x) for x in steps[1].logprobs)
+    with torch.no_grad():
+        at_one = step_logprobs(model, Step(messages, list(sampled.token_ids), [], "", True), 1.0)[0][0]
+    assert torch.allclose(at_one, torch.tensor(raw[1]), atol=1e-4)

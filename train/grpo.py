@@ -42,8 +42,11 @@ The checkpoint then holds the merged weights (so ``hf:out/checkpoint``, Ray acto
 model) and the adapter under ``checkpoint/adapter`` (what a rerun resumes from, on top of the base at --init).
 
 Hyperparameters: ``lr`` defaults to 1e-5 for real models; the DeepSeekMath/R1 anchors are lr 1e-6..3e-6, KL
-0.001..0.04 and groups of 8..64 (the tiny random models of the tests take 1e-3 to move visibly in two iterations). ``temperature`` defaults to 1.0, where the
-sampling distribution is the policy itself (generation logprobs are those of the raw distribution).
+0.001..0.04 and groups of 8..64 (the tiny random models of the tests take 1e-3 to move visibly in two iterations).
+``temperature`` defaults to 1.0, where the sampling distribution is the policy itself (generation logprobs are
+those of the raw distribution). Below 1 the trained policy is the tempered one, softmax(logits / T): ratios, KL
+and the old logprobs (recomputed before each update, ``tempered_old_logprobs``) are all taken at T, so the
+samples stay on-policy, and since tempering keeps the argmax, what it learns shows in greedy decoding.
 
 Everything leaves in ``out``: ``checkpoint/`` (an HF directory, save_pretrained), ``state.pt`` (optimizer,
 iteration, RNG: a rerun resumes), ``metrics.jsonl`` (one line per iteration), ``curve.png``, ``eval/``.
@@ -374,28 +377,42 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
     return loss, stats
 
 
-def step_logprobs(policy, step: Step) -> tuple[torch.Tensor, torch.Tensor]:
-    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C]).
+def step_logprobs(policy, step: Step, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C]),
+    those of the tempered distribution softmax(logits / temperature) the sampler drew from.
 
     For a model with constrained references (models/constrain.py) they are taken over the ids the constraint
     allowed at each position, as the sampler did: the ratio then compares like with like, and tokens the
     constraint forced carry no gradient."""
     allowed = policy.allowed_masks(step.messages, step.token_ids) if hasattr(policy, "allowed_masks") else None
     batch = policy.encode(step.messages, [step.token_ids])
-    return policy.token_logprobs(batch, allowed) if allowed is not None else policy.token_logprobs(batch)
+    kw = {"temperature": temperature} if temperature != 1.0 else {}
+    return policy.token_logprobs(batch, allowed, **kw) if allowed is not None else policy.token_logprobs(batch, **kw)
 
 
-def reference_logprobs(samples: list[tuple[Step, float]], policy, reference, peft_model) -> list[torch.Tensor]:
+def reference_logprobs(samples: list[tuple[Step, float]], policy, reference, peft_model,
+                       temperature: float = 1.0) -> list[torch.Tensor]:
     """The frozen reference's logprobs [1, C] of each sample's tokens: a second model, or the LoRA base."""
     out = []
     with torch.no_grad():
         for step, _ in samples:
             if peft_model is not None:
                 with peft_model.disable_adapter():
-                    out.append(step_logprobs(policy, step)[0])
+                    out.append(step_logprobs(policy, step, temperature)[0])
             else:
-                out.append(step_logprobs(reference, step)[0])
+                out.append(step_logprobs(reference, step, temperature)[0])
     return out
+
+
+def tempered_old_logprobs(samples: list[tuple[Step, float]], policy, temperature: float) -> None:
+    """Below temperature 1 the sampler drew from softmax(logits / T), while a generation reports the raw
+    (temperature-1) logprobs; the ratio's denominator is then recomputed, before any update, as the policy's
+    tempered logprobs of what it sampled. The trained policy is that tempered one, whose greedy reply is the
+    raw model's greedy reply: sharpening it toward rewarded replies moves the greedy decisions an eval makes."""
+    with torch.no_grad():
+        for step, _ in samples:
+            logp, _ = step_logprobs(policy, step, temperature)
+            step.logprobs = [float("nan") if math.isnan(o) else v for o, v in zip(step.logprobs, logp[0].tolist())]
 
 
 # -- update ----------------------------------------------------------------------------------------------------
@@ -418,7 +435,7 @@ def update(policy, params: list, opt, samples: list[tuple[Step, float]], ref_log
             n_tokens = sum(sum(not math.isnan(x) for x in samples[i][0].logprobs) for i in chunk) or 1
             for i in chunk:
                 step, adv = samples[i]
-                logp, mask = step_logprobs(policy, step)                                        # [1, C]
+                logp, mask = step_logprobs(policy, step, args.temperature)                      # [1, C]
                 old = torch.tensor([step.logprobs], dtype=logp.dtype, device=logp.device)      # [1, C]
                 mask = mask & ~torch.isnan(old)  # vLLM leaves a NaN where it has no logprob
                 loss, stats = grpo_loss(logp, old, ref_logps[i] if ref_logps else None,
@@ -707,7 +724,9 @@ def train(args: Args) -> Path:
 
             # -- loss: the reference's logprobs, once per step (the policy's are recomputed in every pass)
             t1 = time.perf_counter()
-            ref_logps = reference_logprobs(samples, policy, reference, peft_model) if args.beta else None
+            ref_logps = reference_logprobs(samples, policy, reference, peft_model, args.temperature) if args.beta else None
+            if args.temperature != 1.0:
+                tempered_old_logprobs(samples, policy, args.temperature)
 
             # -- update
             net.train()
