@@ -111,6 +111,21 @@ def test_wall_clock_budget_counts_logged_iterations_and_evaluations_are_free():
     assert not budget_left_after(logged + logged[1:], 0.0, Args(minutes=2))  # a resumed run counts what it spent
 
 
+def test_validation_keeps_the_best_checkpoint(tmp_path):
+    from train.grpo import keep_if_best
+
+    ckpt, best = tmp_path / "checkpoint", tmp_path / "best"
+    ckpt.mkdir()
+    metrics = []
+    for iteration, val, kept in [(0, 0.3, True), (10, 0.2, False), (20, 0.3, False), (30, 0.5, True), (40, 0.1, False)]:
+        (ckpt / "weights").write_text(str(iteration))
+        record = {"iteration": iteration, "val_success": val}
+        assert keep_if_best(metrics, record, ckpt, best) is kept
+        metrics.append(record)
+    assert (best / "weights").read_text() == "30"
+    assert json.loads((best / "iteration.json").read_text()) == {"iteration": 30, "val_success": 0.5}
+
+
 def test_episode_reward_and_prompts():
     steps = [Step([], [1], [0.0], "ab", True), Step([], [2], [0.0], "\x00\x01", False)]
     ep = Episode(0, "click-button", 3, success=True, raw_reward=0.8, steps=steps)
@@ -155,7 +170,7 @@ def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
     out = tmp_path / "grpo"
     cmd = [sys.executable, "-m", "train.grpo",
            *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2",
-                     "--workers", "2", "--save-rollouts")]
+                     "--workers", "2", "--save-rollouts", "--val-seeds", "1", "--val-every", "1", "--eval-seeds", "1")]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "iter 2: reward" in done.stdout + done.stderr
@@ -164,7 +179,13 @@ def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
     assert set(before) == set(after)
     assert any(not torch.equal(before[k], after[k]) for k in before), "no parameter changed"
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [m["iteration"] for m in metrics] == [1, 2]
+    assert [m["iteration"] for m in metrics] == [0, 1, 2]
+    assert all("val_success" in m for m in metrics) and "eval_success" in metrics[0] and "eval_success" in metrics[2]
+    chosen = json.loads((out / "best" / "iteration.json").read_text())
+    assert chosen["val_success"] == max(m["val_success"] for m in metrics)
+    if chosen["iteration"] != 2:  # the held-out seeds also measure the checkpoint validation chose
+        assert metrics[2]["best_iteration"] == chosen["iteration"] and "best_eval_success" in metrics[2]
+    metrics = metrics[1:]
     for m in metrics:
         assert METRIC_KEYS <= set(m)
         assert m["groups_used"] >= 1 and m["steps_trained"] > 0 and m["errors"] == 0

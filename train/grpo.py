@@ -49,7 +49,9 @@ and the old logprobs (recomputed before each update, ``tempered_old_logprobs``) 
 samples stay on-policy, and since tempering keeps the argmax, what it learns shows in greedy decoding.
 
 Everything leaves in ``out``: ``checkpoint/`` (an HF directory, save_pretrained), ``state.pt`` (optimizer,
-iteration, RNG: a rerun resumes), ``metrics.jsonl`` (one line per iteration), ``curve.png``, ``eval/``.
+iteration, RNG: a rerun resumes), ``metrics.jsonl`` (one line per iteration), ``curve.png``, ``eval/``, and with
+``--val-seeds``, ``val/`` and ``best/`` (the checkpoint the validation seeds chose; the held-out seeds never
+choose anything).
 
     python -m train.grpo --init runs/sft/checkpoint --tasks click-button,click-link --seeds-per-iter 4 \
         --group 4 --iters 50 --out runs/grpo
@@ -145,6 +147,12 @@ class Args:
     eval_tasks: str = ""
     """Tasks for evaluation ('' : the training tasks)."""
     eval_seed_offset: int = 100_000
+    val_seeds: int = 0
+    """Validation episodes per eval task, before training and every ``val_every`` iterations, on seeds of their
+    own (``val_seed_offset``). The best checkpoint on them is kept in out/best, and the final held-out evaluation
+    measures it as well as the last one (0: no validation; the held-out figure is then the last checkpoint's)."""
+    val_every: int = 10
+    val_seed_offset: int = 50_000
     save_rollouts: bool = False
     """Write every episode as a trajectory (agent/trajectory.py) under out/rollouts/ for the viewer."""
     threads: int = 1
@@ -550,16 +558,30 @@ def sync_vllm(args: Args, holder: _Serialized, policy, peft_model, checkpoint: P
 
 # -- log -------------------------------------------------------------------------------------------------------
 
-def evaluate(args: Args, checkpoint: Path, tag: str) -> dict:
-    """Greedy success on held-out seeds (far from the training seeds) through agent.bench, as users run it."""
+def evaluate(args: Args, checkpoint: Path, tag: str, split: str = "eval") -> dict:
+    """Greedy success through agent.bench, as users run it: on the held-out seeds (``split`` "eval", far from the
+    training seeds) or on the validation seeds ("val") that choose out/best."""
     from agent.bench import BenchConfig, run_bench
 
+    seeds, offset = (args.val_seeds, args.val_seed_offset) if split == "val" else (args.eval_seeds,
+                                                                                     args.eval_seed_offset)
     summary = run_bench(BenchConfig(
-        policy=f"hf:{checkpoint}", tasks=args.eval_tasks or args.tasks, seeds=args.eval_seeds,
-        seed_offset=args.eval_seed_offset, max_steps=args.max_steps, workers=args.workers,
-        out=str(Path(args.out) / "eval" / tag), quiet=True))
-    return {"eval_success": summary["mean_success"],
-            "eval_per_task": {k: v["success"] for k, v in summary["per_task"].items()}}
+        policy=f"hf:{checkpoint}", tasks=args.eval_tasks or args.tasks, seeds=seeds, seed_offset=offset,
+        max_steps=args.max_steps, workers=args.workers, out=str(Path(args.out) / split / tag), quiet=True))
+    return {f"{split}_success": summary["mean_success"],
+            f"{split}_per_task": {k: v["success"] for k, v in summary["per_task"].items()}}
+
+
+def keep_if_best(metrics: list[dict], record: dict, checkpoint: Path, best: Path) -> bool:
+    """Copy ``checkpoint`` to ``best`` when ``record``'s validation success beats every earlier one (the first
+    validation, before training, always sets it)."""
+    earlier = [m["val_success"] for m in metrics if "val_success" in m]
+    if earlier and record["val_success"] <= max(earlier):
+        return False
+    shutil.copytree(checkpoint, best, dirs_exist_ok=True)
+    (best / "iteration.json").write_text(json.dumps({"iteration": record["iteration"],
+                                                     "val_success": record["val_success"]}))
+    return True
 
 
 def plot_curve(metrics: list[dict], path: Path) -> None:
@@ -580,6 +602,9 @@ def plot_curve(metrics: list[dict], path: Path) -> None:
     evals = [(m["iteration"], m["eval_success"]) for m in metrics if "eval_success" in m]
     if evals:
         ax.plot(*zip(*evals), "D--", color="#d55", label="held-out success")
+    vals = [(m["iteration"], m["val_success"]) for m in metrics if "val_success" in m]
+    if vals:
+        ax.plot(*zip(*vals), "^:", color="#393", label="validation success")
     ax.set_xlabel("iteration")
     ax.set_ylabel("reward / success")
     ax.legend(fontsize=8)
@@ -680,9 +705,17 @@ def train(args: Args) -> Path:
                     "torch_rng": torch.get_rng_state()}, out / "state.pt.tmp")
         os.replace(out / "state.pt.tmp", state_path)
 
-    if iteration == 0 and args.eval_seeds:
-        metrics.append({"iteration": 0, **evaluate(args, checkpoint, "before")})
-        print(f"before training: held-out success {metrics[-1]['eval_success']:.1%}", flush=True)
+    best = out / "best"
+    if iteration == 0 and (args.eval_seeds or args.val_seeds):
+        record = {"iteration": 0}
+        if args.eval_seeds:
+            record.update(evaluate(args, checkpoint, "before"))
+            print(f"before training: held-out success {record['eval_success']:.1%}", flush=True)
+        if args.val_seeds:
+            record.update(evaluate(args, checkpoint, "before", "val"))
+            keep_if_best(metrics, record, checkpoint, best)
+            print(f"before training: validation success {record['val_success']:.1%}", flush=True)
+        metrics.append(record)
         with open(metrics_path, "a") as f:
             f.write(json.dumps(metrics[-1]) + "\n")
 
@@ -745,8 +778,16 @@ def train(args: Args) -> Path:
                       "episodes_per_s": len(episodes) / rollout_s, "rollout_s": round(rollout_s, 2),
                       "update_s": round(update_s, 2)}
             last = iteration == args.iters or not budget_left_after(metrics, rollout_s + update_s, args)
+            if args.val_seeds and (iteration % args.val_every == 0 or last):
+                record.update(evaluate(args, checkpoint, f"iter{iteration:05d}", "val"))
+                record["best"] = keep_if_best(metrics, record, checkpoint, best)
             if args.eval_seeds and ((args.eval_every and iteration % args.eval_every == 0) or last):
                 record.update(evaluate(args, checkpoint, f"iter{iteration:05d}"))
+                if last and args.val_seeds and not record["best"]:  # the checkpoint validation chose
+                    chosen = json.loads((best / "iteration.json").read_text())["iteration"]
+                    held = evaluate(args, best, f"best-iter{chosen:05d}")
+                    record.update({"best_iteration": chosen, "best_eval_success": held["eval_success"],
+                                   "best_eval_per_task": held["eval_per_task"]})
             metrics.append(record)
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
@@ -754,8 +795,11 @@ def train(args: Args) -> Path:
             bar.update()
             bar.set_postfix_str(f"reward {record['reward']:.3f} success {record['success']:.0%} "
                                 f"kl {record['kl']:.4f}", refresh=False)
-            bar.write(metrics_line(record) + (f"; held-out success {record['eval_success']:.1%}"
-                                              if "eval_success" in record else ""))
+            bar.write(metrics_line(record)
+                      + (f"; validation {record['val_success']:.1%}" if "val_success" in record else "")
+                      + (f"; held-out success {record['eval_success']:.1%}" if "eval_success" in record else "")
+                      + (f"; best (iteration {record['best_iteration']}) held-out {record['best_eval_success']:.1%}"
+                         if "best_eval_success" in record else ""))
     finally:
         bar.close()
         for env in envs:
