@@ -23,10 +23,11 @@ import re
 from collections import defaultdict
 
 OPENERS = (b"element='", b"start_box='(")
-COPY = b"content='"
-"""With ``copy_content``, typed text must be a run of whole words copied out of the instruction and history, as
-written there or all in upper or all in lower case: a pointer-style copy. Every typed value of the core tasks' teachers is one; computed answers
-(dates, sums) and text read off the page are not."""
+COPIES = (b"content='", b"option='")
+"""With ``copy_content``, typed text and a chosen option must be a run of whole words copied out of the
+instruction and history, as written there or all in upper or all in lower case: a pointer-style copy. Every
+typed value and option of the core tasks' teachers is one; computed answers (dates, sums) and text read off the
+page are not."""
 _SPECIAL = re.compile(r"<\|[a-z_]+\|>")
 _LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
@@ -81,8 +82,8 @@ class ReferenceConstraint:
         for i, b in enumerate(self.bytes):
             if b:
                 self.by_first[b[0]].append(i)
-        # Typed content is an action's last argument (agent/actions.py writes it last): its closing quote may only
-        # be followed by the call's ")", so a copy cannot run on into a second argument.
+        # Typed content and options are an action's last argument (agent/actions.py writes them last): the
+        # closing quote may only be followed by the call's ")", so a copy cannot run on into a second argument.
         self.closers = sorted(i for i in self.by_first.get(ord(")"), ()) if self.bytes[i] == b")")
         self.quote_closers = sorted(i for i in self.by_first.get(ord("'"), ()) if self.bytes[i] in (b"'", b"')"))
 
@@ -111,9 +112,9 @@ class Session:
         """Ids that keep the open reference listed; None when no reference is open (or none could match)."""
         text = self.text[row]
         opener, start = max(((o, text.rfind(o)) for o in OPENERS), key=lambda p: p[1])
-        copy_at = text.rfind(COPY) if self.source is not None else -1
-        if copy_at > start:
-            return self._copy(text[copy_at + len(COPY):])
+        copy, copy_at = max(((c, text.rfind(c)) for c in COPIES), key=lambda p: p[1])
+        if self.source is not None and copy_at > start:
+            return self._copy(text[copy_at + len(copy):])
         if start < 0:
             return None
         prefix = text[start + len(opener):]

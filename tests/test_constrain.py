@@ -73,6 +73,10 @@ def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_low
     assert s.allowed(0) is None
     s.text[0] = b"Action: type(start_box='(68,81)', content='V"
     assert s.allowed(0) is None  # the image markup (<|vision_start|>) lends no words: "VISION" matches nothing
+    s.text[0] = b"Action: select(element='Submit', option='"
+    assert {b"a", b"A"} <= allowed_text(table, s) and b"Z" not in allowed_text(table, s)  # options are copies too
+    s.text[0] += b"Ada"
+    assert b"')" in allowed_text(table, s)
     plain = table.session(PROMPT, rows=1)
     plain.text[0] = b"Action: type(start_box='(68,81)', content='Zz"
     assert plain.allowed(0) is None  # without copy_content, typed text is free
