@@ -126,6 +126,14 @@ def test_validation_keeps_the_best_checkpoint(tmp_path):
     assert json.loads((best / "iteration.json").read_text()) == {"iteration": 30, "val_success": 0.5}
 
 
+def test_learning_rate_warmup_is_linear_then_flat():
+    from train.grpo import warmup_lr
+
+    assert [warmup_lr(Args(lr=1e-3, warmup=4), n) for n in (1, 2, 4, 5, 100)] == pytest.approx(
+        [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3])
+    assert warmup_lr(Args(lr=1e-3, warmup=0), 1) == 1e-3
+
+
 def test_episode_reward_and_prompts():
     steps = [Step([], [1], [0.0], "ab", True), Step([], [2], [0.0], "\x00\x01", False)]
     ep = Episode(0, "click-button", 3, success=True, raw_reward=0.8, steps=steps)
@@ -169,7 +177,7 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
     out = tmp_path / "grpo"
     cmd = [sys.executable, "-m", "train.grpo",
-           *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2",
+           *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2", "--warmup", "100",
                      "--workers", "2", "--save-rollouts", "--val-seeds", "1", "--val-every", "1", "--eval-seeds", "1")]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -186,6 +194,9 @@ def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
     if chosen["iteration"] != 2:  # the held-out seeds also measure the checkpoint validation chose
         assert metrics[2]["best_iteration"] == chosen["iteration"] and "best_eval_success" in metrics[2]
     metrics = metrics[1:]
+    # the warmup ramp runs on across iterations: the second starts where the first stopped
+    assert 0 < metrics[0]["lr"] < metrics[1]["lr"] <= 1e-3
+    assert metrics[1]["lr"] == pytest.approx(1e-3 * (metrics[0]["updates"] + metrics[1]["updates"]) / 100)
     for m in metrics:
         assert METRIC_KEYS <= set(m)
         assert m["groups_used"] >= 1 and m["steps_trained"] > 0 and m["errors"] == 0

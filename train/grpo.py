@@ -117,6 +117,9 @@ class Args:
     beta: float = 0.0
     """KL weight to the frozen reference (k3); 0 loads no reference model."""
     lr: float = 1e-5
+    warmup: int = 0
+    """Optimizer updates over which the learning rate rises linearly from lr/warmup to lr (0: none). Adam's first
+    update moves every weight by about lr whatever its gradient; a small model can jump far from the sampler on it."""
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ppo_epochs: int = 1
@@ -425,12 +428,18 @@ def tempered_old_logprobs(samples: list[tuple[Step, float]], policy, temperature
 
 # -- update ----------------------------------------------------------------------------------------------------
 
+def warmup_lr(args: Args, update_number: int) -> float:
+    """The learning rate of the ``update_number``-th optimizer update (counted from 1 over the whole run)."""
+    return args.lr * min(1.0, update_number / args.warmup) if args.warmup else args.lr
+
+
 def update(policy, params: list, opt, samples: list[tuple[Step, float]], ref_logps: list | None, args: Args,
-           rng: random.Random) -> dict:
+           rng: random.Random, done_updates: int = 0) -> dict:
     """``ppo_epochs`` passes over the samples in shuffled minibatches of ``minibatch`` steps, one optimizer step
     each. A minibatch's loss is the token-level mean over all its completion tokens: each step (its own prompt,
     so its own forward pass) adds its token mean x its share of the minibatch's tokens, and gradients accumulate.
-    Returns token-weighted means of the loss stats, the mean gradient norm (before clipping) and the update count.
+    ``done_updates`` (the run's updates so far) places them on the warmup ramp. Returns token-weighted means of the
+    loss stats, the mean gradient norm (before clipping), the update count and the last learning rate.
     """
     totals, grad_norms = {"loss": 0.0, "clip_frac": 0.0, "kl": 0.0, "ratio": 0.0}, []
     n_seen = 0
@@ -455,11 +464,13 @@ def update(policy, params: list, opt, samples: list[tuple[Step, float]], ref_log
                     totals[k] += stats[k] * stats["tokens"]
                 n_seen += stats["tokens"]
             grad_norms.append(float(torch.nn.utils.clip_grad_norm_(params, args.grad_clip)))
+            for group in opt.param_groups:
+                group["lr"] = warmup_lr(args, done_updates + len(grad_norms))
             opt.step()
             opt.zero_grad(set_to_none=True)
     means = {k: v / n_seen for k, v in totals.items()} if n_seen else {**totals, "ratio": 1.0}
     return {**means, "grad_norm": sum(grad_norms) / len(grad_norms) if grad_norms else 0.0,
-            "updates": len(grad_norms)}
+            "updates": len(grad_norms), "lr": opt.param_groups[0]["lr"]}
 
 
 # -- model -----------------------------------------------------------------------------------------------------
@@ -763,7 +774,8 @@ def train(args: Args) -> Path:
 
             # -- update
             net.train()
-            stats = update(policy, params, opt, samples, ref_logps, args, random.Random(f"{args.seed}:{iteration}"))
+            stats = update(policy, params, opt, samples, ref_logps, args, random.Random(f"{args.seed}:{iteration}"),
+                           sum(m.get("updates", 0) for m in metrics))
             net.eval()
             iteration += 1
             save()
