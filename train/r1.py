@@ -27,9 +27,9 @@ from pathlib import Path
 from agent.bench import BenchConfig, run_bench
 
 MAX_STEPS = 8
-GRPO_FLAGS = ["--seeds-per-iter", "5", "--group", "6", "--max-steps", str(MAX_STEPS), "--lr", "2e-4",
-              "--eps-high", "0.28", "--workers", "2", "--iters", "100000", "--seed-offset", "200000", "--quiet"]
-"""The GRPO settings of both RL arms (and of the headline run in the README)."""
+GRPO_FLAGS = ["--seeds-per-iter", "5", "--group", "6", "--max-steps", str(MAX_STEPS), "--lr", "1e-4",
+              "--warmup", "10", "--eps-high", "0.28", "--workers", "2", "--iters", "100000", "--seed-offset", "200000", "--quiet"]
+"""The GRPO settings of both RL arms."""
 
 
 def arm_commands(a: argparse.Namespace, out: Path) -> dict[str, list[str]]:
@@ -85,7 +85,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sft", required=True, help="the SFT checkpoint both distillation arms start from")
     ap.add_argument("--tasks", required=True, help="a,b,c: the tasks every arm trains and is evaluated on")
-    ap.add_argument("--data", nargs="+", default=["runs/distill", "runs/r2/distill"],
+    ap.add_argument("--data", nargs="+", default=["runs/distill", "runs/r2/distill", "runs/s3/distill"],
                     help="teacher trajectories for the sft-only arm")
     ap.add_argument("--minutes", type=float, default=30.0, help="training budget of every arm")
     ap.add_argument("--sft-grpo", default="", help="an existing GRPO run directory to use as the third arm")
