@@ -134,6 +134,15 @@ def test_learning_rate_warmup_is_linear_then_flat():
     assert warmup_lr(Args(lr=1e-3, warmup=0), 1) == 1e-3
 
 
+def test_metrics_line_says_when_kl_was_not_measured():
+    from train.grpo import metrics_line
+
+    m = {"iteration": 3, "reward": 0.5, "success": 0.25, "kl": None, "clip_frac": 0.01, "groups_used": 4,
+         "groups": 5, "tokens_per_s": 500.0, "episodes_per_s": 2.0, "rollout_s": 10.0, "update_s": 5.0}
+    assert "kl - clip 0.010" in metrics_line(m)  # beta 0 loads no reference: no KL figure, rather than a false 0
+    assert "kl 0.0123 clip" in metrics_line({**m, "kl": 0.0123})
+
+
 def test_episode_reward_and_prompts():
     steps = [Step([], [1], [0.0], "ab", True), Step([], [2], [0.0], "\x00\x01", False)]
     ep = Episode(0, "click-button", 3, success=True, raw_reward=0.8, steps=steps)

@@ -639,8 +639,13 @@ def budget_left_after(metrics: list[dict], seconds: float, args: Args) -> bool:
     return not args.minutes or spent < 60 * args.minutes
 
 
+def kl_text(kl: float | None) -> str:
+    """KL to the reference; without one (beta 0 loads none) it is not measured, which 0 would misstate."""
+    return "-" if kl is None else f"{kl:.4f}"
+
+
 def metrics_line(m: dict) -> str:
-    return (f"iter {m['iteration']}: reward {m['reward']:.3f} success {m['success']:.1%} kl {m['kl']:.4f} "
+    return (f"iter {m['iteration']}: reward {m['reward']:.3f} success {m['success']:.1%} kl {kl_text(m['kl'])} "
             f"clip {m['clip_frac']:.3f} groups {m['groups_used']}/{m['groups']} {m['tokens_per_s']:.0f} tok/s "
             f"{m['episodes_per_s']:.2f} ep/s ({m['rollout_s']:.1f} s rollout, {m['update_s']:.1f} s update)")
 
@@ -776,6 +781,8 @@ def train(args: Args) -> Path:
             net.train()
             stats = update(policy, params, opt, samples, ref_logps, args, random.Random(f"{args.seed}:{iteration}"),
                            sum(m.get("updates", 0) for m in metrics))
+            if ref_logps is None:
+                stats["kl"] = None
             net.eval()
             iteration += 1
             save()
@@ -806,7 +813,7 @@ def train(args: Args) -> Path:
             plot_curve(metrics, out / "curve.png")
             bar.update()
             bar.set_postfix_str(f"reward {record['reward']:.3f} success {record['success']:.0%} "
-                                f"kl {record['kl']:.4f}", refresh=False)
+                                f"kl {kl_text(record['kl'])}", refresh=False)
             bar.write(metrics_line(record)
                       + (f"; validation {record['val_success']:.1%}" if "val_success" in record else "")
                       + (f"; held-out success {record['eval_success']:.1%}" if "eval_success" in record else "")
