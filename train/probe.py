@@ -107,6 +107,7 @@ def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: i
     stats = update(policy, [p for p in policy.model.parameters() if p.requires_grad], opt, samples, None,
                    grpo_args, random.Random(done_updates), done_updates) if samples else {"updates": 0}
     policy.model.eval()
+    stats.pop("kl", None)  # there is no reference model here: train.grpo's zero would not be a measurement
     return {"sample_success": sum(rewards) / len(rewards), "steps_trained": len(samples), **stats}
 
 
