@@ -18,7 +18,8 @@ Kept from GRPO (DeepSeekMath) and its successors:
 
 Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
 overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
-schedule (only a linear warmup, ``warmup``); reward models; rollout/trainer logprob mismatch corrections (old logprobs come from generation).
+schedule beyond a linear warmup (``warmup``); reward models; rollout/trainer logprob mismatch corrections (old
+logprobs come from generation).
 
 Rewards: 1 for success (raw reward > 0, as BrowserGym counts it) plus ``format_reward`` x the fraction of the
 episode's replies that parsed. ``shaping_printable`` is a test-only shaping term (see Args).
