@@ -186,8 +186,9 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 def test_two_iterations_on_real_pages_change_the_weights(tiny, tmp_path):
     out = tmp_path / "grpo"
     cmd = [sys.executable, "-m", "train.grpo",
-           *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2", "--warmup", "100",
-                     "--workers", "2", "--save-rollouts", "--val-seeds", "1", "--val-every", "1", "--eval-seeds", "1")]
+           *run_args(tiny, out, "--iters", "2", "--beta", "0.04", "--ppo-epochs", "2", "--minibatch", "2",
+                     "--warmup", "100", "--workers", "2", "--save-rollouts", "--val-seeds", "1", "--val-every", "1",
+                     "--eval-seeds", "1")]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "iter 2: reward" in done.stdout + done.stderr
