@@ -5,8 +5,8 @@ Before an hour of RL on a task, this asks a cheaper question offline. The teache
 Each step is a decision with a known right answer, the teacher's action. The checkpoint then trains on the train
 steps, and its greedy agreement with the teacher is measured on both splits:
 
-- ``--mode sft``: the teacher's reply is the target (token-level NLL over the allowed ids of the constrained
-  distribution, as train.sft's loss without its data mix);
+- ``--mode sft``: the teacher's reply is the target, with train.sft's own batch (``collate``) and loss (the
+  model's token-level NLL on the reply tokens), without its data mix;
 - ``--mode grpo``: each train step is a one-step bandit. ``group`` replies are sampled at ``temperature``, each
   rewarded 1 when its parsed action equals the teacher's, and train.grpo's own advantage, loss and update
   (``group_advantages``, ``informative``, ``update``) train on them. No browser is involved, so an update costs
@@ -63,28 +63,21 @@ def agreement(policy, steps: list[dict], max_tokens: int) -> float:
 
     hits = 0
     for step in steps:
-        reply = policy.generate(materialize(step), n=1, temperature=0.0, max_tokens=max_tokens)[0].text
-        hits += action_key(reply) is not None and action_key(reply) == action_key(step["target"])
+        got = action_key(policy.generate(materialize(step), n=1, temperature=0.0, max_tokens=max_tokens)[0].text)
+        hits += got is not None and got == action_key(step["target"])
     return hits / len(steps) if steps else 0.0
 
 
 def sft_update(policy, opt, batch: list[dict]) -> float:
-    """One optimizer step on the teacher's replies (mean token NLL under the constrained distribution)."""
-    from train.sft import materialize
+    """One optimizer step on the teacher's replies, as train.sft takes it."""
+    from train.sft import collate
 
-    total = 0.0
-    for step in batch:
-        messages, ids = materialize(step), policy.completion_ids(step["target"])
-        allowed = policy.allowed_masks(messages, ids)
-        logp, mask = policy.token_logprobs(policy.encode(messages, [ids]), allowed)
-        mask = mask & torch.isfinite(logp)  # a teacher token the constraint would not allow teaches nothing
-        loss = -logp[mask].mean() / len(batch)
-        loss.backward()
-        total += loss.item()
+    loss = policy.model(**collate(policy, batch)).loss
+    loss.backward()
     torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
     opt.step()
     opt.zero_grad(set_to_none=True)
-    return total
+    return loss.item()
 
 
 def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: int) -> dict:
