@@ -278,7 +278,7 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     sharpens it), every sampled token stays possible, and at T = 1 the recomputation is the sampler's own."""
     from models import EMBEDDED_DIR
     from models.hf import TransformersModel
-    from train.grpo import step_logprobs, tempered_old_logprobs
+    from train.grpo import pack_samples, step_logprobs, tempered_old_logprobs
 
     if not (EMBEDDED_DIR / "config.json").exists():
         pytest.skip("no embedded checkpoint")
@@ -290,7 +290,7 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     [sampled] = model.generate(messages, temperature=0.5, max_tokens=40)
     steps = [Step(messages, list(g.token_ids), list(g.logprobs), g.text, True) for g in (greedy, sampled)]
     raw = [list(s.logprobs) for s in steps]
-    tempered_old_logprobs([(s, 1.0) for s in steps], model, 0.5)
+    tempered_old_logprobs(pack_samples([(s, 1.0) for s in steps]), model, 0.5)
     g_raw, g_hot = torch.tensor(raw[0]), torch.tensor(steps[0].logprobs)
     assert (g_hot >= g_raw - 1e-5).all() and (g_hot > g_raw + 1e-3).any()
     assert all(math.isfinite(x) for x in steps[1].logprobs)

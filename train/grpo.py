@@ -61,6 +61,7 @@ choose anything).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gc
 import json
@@ -78,7 +79,8 @@ from pathlib import Path
 import torch
 
 from agent import actions as A
-from agent.loop import Agent, AgentConfig, Decision, _Serialized, config_for
+from agent.loop import Agent, AgentConfig, Decision, config_for
+from train.lockstep import LockstepBatcher
 
 
 @dataclass
@@ -237,7 +239,9 @@ def iteration_prompts(tasks: list, args: Args, iteration: int) -> list[tuple]:
 
 
 def rollout_threads(model, envs: list, config: AgentConfig, jobs: list[tuple], rollout_dir: Path | None):
-    """Episodes on worker threads, each borrowing a page from ``envs`` for one episode."""
+    """Episodes on worker threads, each borrowing a page from ``envs`` for one episode. With a
+    train.lockstep.LockstepBatcher as ``model``, each episode registers with it, so that episodes waiting on the
+    same prompt share a decode."""
     free: queue.Queue = queue.Queue()
     for env in envs:
         free.put(env)
@@ -247,7 +251,8 @@ def rollout_threads(model, envs: list, config: AgentConfig, jobs: list[tuple], r
         env = free.get()
         try:
             where = rollout_dir / task.id / str(seed) / f"g{g}" if rollout_dir else None
-            return play_episode(model, env, config, prompt, task, seed, where)
+            with model.episode() if hasattr(model, "episode") else contextlib.nullcontext():
+                return play_episode(model, env, config, prompt, task, seed, where)
         finally:
             free.put(env)
 
@@ -355,15 +360,16 @@ def informative(rewards: list[float]) -> bool:
 # -- loss ------------------------------------------------------------------------------------------------------
 
 def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor | None, adv: torch.Tensor,
-              mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2,
-              beta: float = 0.0) -> tuple[torch.Tensor, dict]:
+              mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2, beta: float = 0.0,
+              row_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
     """The clipped GRPO objective, negated, as a token-level mean over the completion tokens in ``mask``.
 
     logp, old_logp, ref_logp, mask: [B, T] (logp with gradients; mask True on completion tokens; masked-out
     positions may hold anything, NaN included); adv: [B] (one advantage per row) or [B, T].
     Per token: -min(ratio * A, clip(ratio, 1 - eps_low, 1 + eps_high) * A) + beta * k3, where ratio =
     exp(logp - old_logp) and k3 = exp(ref - logp) - (ref - logp) - 1 (an unbiased, positive KL estimate).
-    ``ref_logp`` may be None when beta is 0. Returns (loss, stats): stats are floats over the masked tokens,
+    ``ref_logp`` may be None when beta is 0. ``row_weight`` [B] counts each row that many times (a row standing
+    for identical samples, ``Unit``). Returns (loss, stats): stats are floats over the masked tokens,
     ``clip_frac`` (tokens whose clipped term is taken, so their gradient is zero), ``kl`` and ``ratio`` means.
     """
     mask = mask.bool()
@@ -380,51 +386,105 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
         if beta:
             per_token = per_token + beta * kl
     weight = mask.to(logp.dtype)
+    if row_weight is not None:
+        weight = weight * row_weight[:, None]
     n = weight.sum().clamp(min=1)
     loss = (per_token * weight).sum() / n
     with torch.no_grad():
         is_clipped = ((ratio < 1 - eps_low) & (adv < 0)) | ((ratio > 1 + eps_high) & (adv > 0))
-        stats = {"clip_frac": float((is_clipped & mask).sum() / n), "kl": float((kl * weight).sum() / n),
+        stats = {"clip_frac": float((is_clipped * weight).sum() / n), "kl": float((kl * weight).sum() / n),
                  "ratio": float((ratio * weight).sum() / n), "tokens": int(weight.sum())}
     return loss, stats
 
 
-def step_logprobs(policy, step: Step, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """The policy's logprobs of a step's sampled tokens given its exact prompt: ([1, C] with grad, mask [1, C]),
-    those of the tempered distribution softmax(logits / temperature) the sampler drew from.
+@dataclass
+class Unit:
+    """One prompt and the distinct replies sampled for it, as one batched forward pass of the update.
+
+    A group's episodes often see the same prompt (always at their first turn) and often write the same reply.
+    Samples with the same prompt share a unit; samples with the same reply and an advantage of the same sign
+    share a row, whose advantage is their mean and whose weight is their number. The clipped objective is linear
+    in A for a fixed sign, so a row of weight c stands exactly for its c samples, in the loss, the KL term and
+    the token mean."""
+
+    messages: list[dict]
+    steps: list[Step] = field(default_factory=list)
+    adv: list[float] = field(default_factory=list)
+    count: list[int] = field(default_factory=list)
+    ref: torch.Tensor | None = None  # [B, C] the reference's logprobs, taken once (beta > 0)
+
+    @property
+    def samples(self) -> int:
+        return sum(self.count)
+
+
+def pack_samples(samples: list[tuple[Step, float]]) -> list[Unit]:
+    """Samples (a step and its advantage) gathered into units by prompt, and into rows by reply and sign."""
+    from train.lockstep import prompt_key
+
+    units: dict[str, Unit] = {}
+    rows: dict[tuple, tuple[Unit, int]] = {}
+    for step, adv in samples:
+        key = prompt_key(step.messages, 0, 0)
+        unit = units.setdefault(key, Unit(step.messages))
+        row = (key, tuple(step.token_ids), adv > 0)
+        if row in rows:
+            u, i = rows[row]
+            u.adv[i] = (u.adv[i] * u.count[i] + adv) / (u.count[i] + 1)
+            u.count[i] += 1
+        else:
+            rows[row] = (unit, len(unit.steps))
+            unit.steps.append(step)
+            unit.adv.append(adv)
+            unit.count.append(1)
+    return list(units.values())
+
+
+def unit_logprobs(policy, unit: Unit, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The policy's logprobs of each row's sampled tokens given the unit's prompt, in one forward pass: ([B, C]
+    with grad, mask [B, C]), those of the tempered distribution softmax(logits / temperature) the sampler drew from.
 
     For a model with constrained references (models/constrain.py) they are taken over the ids the constraint
     allowed at each position, as the sampler did: the ratio then compares like with like, and tokens the
     constraint forced carry no gradient."""
-    allowed = policy.allowed_masks(step.messages, step.token_ids) if hasattr(policy, "allowed_masks") else None
-    batch = policy.encode(step.messages, [step.token_ids])
+    ids = [step.token_ids for step in unit.steps]
+    batch = policy.encode(unit.messages, ids)
     kw = {"temperature": temperature} if temperature != 1.0 else {}
-    return policy.token_logprobs(batch, allowed, **kw) if allowed is not None else policy.token_logprobs(batch, **kw)
+    masks = [policy.allowed_masks(unit.messages, i) for i in ids] if hasattr(policy, "allowed_masks") else [None]
+    if masks[0] is None:
+        return policy.token_logprobs(batch, **kw)
+    allowed = torch.ones(len(ids), max(map(len, ids)), masks[0].shape[-1], dtype=torch.bool)
+    for r, m in enumerate(masks):
+        allowed[r, :m.shape[1]] = m[0]
+    return policy.token_logprobs(batch, allowed.to(batch["input_ids"].device), **kw)
 
 
-def reference_logprobs(samples: list[tuple[Step, float]], policy, reference, peft_model,
-                       temperature: float = 1.0) -> list[torch.Tensor]:
-    """The frozen reference's logprobs [1, C] of each sample's tokens: a second model, or the LoRA base."""
-    out = []
+def step_logprobs(policy, step: Step, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``unit_logprobs`` of one step: ([1, C] with grad, mask [1, C])."""
+    return unit_logprobs(policy, Unit(step.messages, [step], [0.0], [1]), temperature)
+
+
+def reference_logprobs(units: list[Unit], policy, reference, peft_model, temperature: float = 1.0) -> None:
+    """Set each unit's ``ref``: the frozen reference's logprobs [B, C], from a second model or the LoRA base."""
     with torch.no_grad():
-        for step, _ in samples:
+        for unit in units:
             if peft_model is not None:
                 with peft_model.disable_adapter():
-                    out.append(step_logprobs(policy, step, temperature)[0])
+                    unit.ref = unit_logprobs(policy, unit, temperature)[0]
             else:
-                out.append(step_logprobs(reference, step, temperature)[0])
-    return out
+                unit.ref = unit_logprobs(reference, unit, temperature)[0]
 
 
-def tempered_old_logprobs(samples: list[tuple[Step, float]], policy, temperature: float) -> None:
+def tempered_old_logprobs(units: list[Unit], policy, temperature: float) -> None:
     """Below temperature 1 the sampler drew from softmax(logits / T), while a generation reports the raw
     (temperature-1) logprobs; the ratio's denominator is then recomputed, before any update, as the policy's
     tempered logprobs of what it sampled. The trained policy is that tempered one, whose greedy reply is the
     raw model's greedy reply: sharpening it toward rewarded replies moves the greedy decisions an eval makes."""
     with torch.no_grad():
-        for step, _ in samples:
-            logp, _ = step_logprobs(policy, step, temperature)
-            step.logprobs = [float("nan") if math.isnan(o) else v for o, v in zip(step.logprobs, logp[0].tolist())]
+        for unit in units:
+            logp, _ = unit_logprobs(policy, unit, temperature)
+            for step, row in zip(unit.steps, logp.tolist()):
+                step.logprobs = [float("nan") if math.isnan(o) else v for o, v in zip(step.logprobs, row)]
 
 
 # -- update ----------------------------------------------------------------------------------------------------
@@ -434,31 +494,45 @@ def warmup_lr(args: Args, update_number: int) -> float:
     return args.lr * min(1.0, update_number / args.warmup) if args.warmup else args.lr
 
 
-def update(policy, params: list, opt, samples: list[tuple[Step, float]], ref_logps: list | None, args: Args,
-           rng: random.Random, done_updates: int = 0) -> dict:
-    """``ppo_epochs`` passes over the samples in shuffled minibatches of ``minibatch`` steps, one optimizer step
-    each. A minibatch's loss is the token-level mean over all its completion tokens: each step (its own prompt,
-    so its own forward pass) adds its token mean x its share of the minibatch's tokens, and gradients accumulate.
-    ``done_updates`` (the run's updates so far) places them on the warmup ramp. Returns token-weighted means of the
-    loss stats, the mean gradient norm (before clipping), the update count and the last learning rate.
+def minibatches(units: list[Unit], size: int, rng: random.Random) -> list[list[Unit]]:
+    """Shuffled units in minibatches of at least ``size`` samples each (the last may hold fewer; 0: one batch)."""
+    order = list(units)
+    rng.shuffle(order)
+    if not size:
+        return [order] if order else []
+    out, current = [], []
+    for unit in order:
+        current.append(unit)
+        if sum(u.samples for u in current) >= size:
+            out.append(current)
+            current = []
+    return out + ([current] if current else [])
+
+
+def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random.Random,
+           done_updates: int = 0) -> dict:
+    """``ppo_epochs`` passes over the units in shuffled minibatches of about ``minibatch`` samples, one optimizer
+    step each. A minibatch's loss is the token-level mean over all its samples' completion tokens: each unit (one
+    prompt, one forward pass) adds its weighted token mean x its share of the minibatch's weighted tokens, and
+    gradients accumulate. ``unit.ref`` (set by ``reference_logprobs``) enters the KL term. ``done_updates`` (the
+    run's updates so far) places them on the warmup ramp. Returns token-weighted means of the loss stats, the
+    mean gradient norm (before clipping), the update count and the last learning rate.
     """
     totals, grad_norms = {"loss": 0.0, "clip_frac": 0.0, "kl": 0.0, "ratio": 0.0}, []
     n_seen = 0
     for _epoch in range(args.ppo_epochs):
-        order = list(range(len(samples)))
-        rng.shuffle(order)
-        size = args.minibatch or len(order) or 1
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            n_tokens = sum(sum(not math.isnan(x) for x in samples[i][0].logprobs) for i in chunk) or 1
-            for i in chunk:
-                step, adv = samples[i]
-                logp, mask = step_logprobs(policy, step, args.temperature)                      # [1, C]
-                old = torch.tensor([step.logprobs], dtype=logp.dtype, device=logp.device)      # [1, C]
+        for chunk in minibatches(units, args.minibatch, rng):
+            n_tokens = sum(c * sum(not math.isnan(x) for x in s.logprobs)
+                           for u in chunk for s, c in zip(u.steps, u.count)) or 1
+            for unit in chunk:
+                logp, mask = unit_logprobs(policy, unit, args.temperature)                     # [B, C]
+                width = logp.shape[1]
+                old = torch.tensor([s.logprobs[:width] + [float("nan")] * (width - len(s.logprobs))
+                                    for s in unit.steps], dtype=logp.dtype, device=logp.device)  # [B, C]
                 mask = mask & ~torch.isnan(old)  # vLLM leaves a NaN where it has no logprob
-                loss, stats = grpo_loss(logp, old, ref_logps[i] if ref_logps else None,
-                                        torch.tensor([adv], device=logp.device), mask,
-                                        args.eps_low, args.eps_high, args.beta)
+                loss, stats = grpo_loss(logp, old, unit.ref, torch.tensor(unit.adv, device=logp.device), mask,
+                                        args.eps_low, args.eps_high, args.beta,
+                                        row_weight=torch.tensor(unit.count, dtype=logp.dtype, device=logp.device))
                 (loss * stats["tokens"] / n_tokens).backward()
                 totals["loss"] += loss.item() * stats["tokens"]
                 for k in ("clip_frac", "kl", "ratio"):
@@ -550,7 +624,7 @@ def start_vllm(args: Args, checkpoint: Path):
                      gpu_memory_utilization=args.vllm_memory, seed=args.seed)
 
 
-def sync_vllm(args: Args, holder: _Serialized, policy, peft_model, checkpoint: Path) -> None:
+def sync_vllm(args: Args, holder: LockstepBatcher, policy, peft_model, checkpoint: Path) -> None:
     """Give vLLM the updated weights: load_weights on its in-process model, else restart it from the checkpoint.
 
     UNTESTED (no GPU here). The attribute path is vLLM V1's with VLLM_ENABLE_V1_MULTIPROCESSING=0, as TRL uses it.
@@ -629,7 +703,11 @@ def rollout_stats(episodes: list[Episode]) -> dict:
     """Means over the iteration's episodes (those a crash dropped are only counted as errors)."""
     ok = [ep for ep in episodes if not ep.error]
     n, steps = max(1, len(ok)), [s for ep in ok for s in ep.steps]
+    per_task: dict[str, list[bool]] = {}
+    for ep in ok:
+        per_task.setdefault(ep.task, []).append(ep.success)
     return {"reward": sum(ep.reward for ep in ok) / n, "success": sum(ep.success for ep in ok) / n,
+            "per_task_success": {t: sum(v) / len(v) for t, v in sorted(per_task.items())},
             "parsed": sum(s.parsed for s in steps) / max(1, len(steps)), "episodes": len(episodes),
             "errors": len(episodes) - len(ok), "tokens": sum(len(s.token_ids) for s in steps)}
 
@@ -714,7 +792,7 @@ def train(args: Args) -> Path:
 
         browser = Browser()
         envs = [BrowserEnv(browser=browser, max_steps=args.max_steps) for _ in range(max(1, args.workers))]
-        generator = _Serialized(start_vllm(args, checkpoint) if args.vllm else policy)
+        generator = LockstepBatcher(start_vllm(args, checkpoint) if args.vllm else policy)
 
     def save() -> None:
         save_checkpoint(policy, peft_model, checkpoint)
@@ -753,7 +831,9 @@ def train(args: Args) -> Path:
             if args.ray:
                 episodes = rollout_ray(actors, checkpoint, iteration, config, jobs, rollout_dir)
             else:
+                calls, decodes = generator.calls, generator.decodes
                 episodes = rollout_threads(generator, envs, config, jobs, rollout_dir)
+                sharing = (generator.calls - calls) / max(1, generator.decodes - decodes)
             rollout_s = time.perf_counter() - t0
 
             # -- reward
@@ -774,15 +854,17 @@ def train(args: Args) -> Path:
 
             # -- loss: the reference's logprobs, once per step (the policy's are recomputed in every pass)
             t1 = time.perf_counter()
-            ref_logps = reference_logprobs(samples, policy, reference, peft_model, args.temperature) if args.beta else None
+            units = pack_samples(samples)
+            if args.beta:
+                reference_logprobs(units, policy, reference, peft_model, args.temperature)
             if args.temperature != 1.0:
-                tempered_old_logprobs(samples, policy, args.temperature)
+                tempered_old_logprobs(units, policy, args.temperature)
 
             # -- update
             net.train()
-            stats = update(policy, params, opt, samples, ref_logps, args, random.Random(f"{args.seed}:{iteration}"),
+            stats = update(policy, params, opt, units, args, random.Random(f"{args.seed}:{iteration}"),
                            sum(m.get("updates", 0) for m in metrics))
-            if ref_logps is None:
+            if not args.beta:
                 stats["kl"] = None
             net.eval()
             iteration += 1
@@ -796,7 +878,8 @@ def train(args: Args) -> Path:
                       "groups_used": groups_used, "steps_trained": len(samples),
                       "tokens_per_s": sum(len(s.token_ids) for ep in episodes for s in ep.steps) / rollout_s,
                       "episodes_per_s": len(episodes) / rollout_s, "rollout_s": round(rollout_s, 2),
-                      "update_s": round(update_s, 2)}
+                      "update_s": round(update_s, 2), "units": len(units),
+                      **({} if args.ray else {"replies_per_decode": round(sharing, 2)})}
             last = iteration == args.iters or not budget_left_after(metrics, rollout_s + update_s, args)
             if args.val_seeds and (iteration % args.val_every == 0 or last):
                 record.update(evaluate(args, checkpoint, f"iter{iteration:05d}", "val"))

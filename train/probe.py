@@ -82,7 +82,7 @@ def sft_update(policy, opt, batch: list[dict]) -> float:
 
 def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: int) -> dict:
     """Sample ``group`` replies per step, reward agreement with the teacher, and run train.grpo's update."""
-    from train.grpo import Step, group_advantages, informative, tempered_old_logprobs, update
+    from train.grpo import Step, group_advantages, informative, pack_samples, tempered_old_logprobs, update
     from train.sft import materialize
 
     samples, rewards = [], []
@@ -94,10 +94,11 @@ def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: i
         if informative(r):
             samples += [(Step(messages, list(g.token_ids), list(g.logprobs), g.text, True), adv)
                         for g, adv in zip(gens, group_advantages(r))]
+    units = pack_samples(samples)
     if args.temperature != 1.0:
-        tempered_old_logprobs(samples, policy, args.temperature)
+        tempered_old_logprobs(units, policy, args.temperature)
     policy.model.train()
-    stats = update(policy, [p for p in policy.model.parameters() if p.requires_grad], opt, samples, None,
+    stats = update(policy, [p for p in policy.model.parameters() if p.requires_grad], opt, units,
                    grpo_args, random.Random(done_updates), done_updates) if samples else {"updates": 0}
     policy.model.eval()
     stats.pop("kl", None)  # there is no reference model here: train.grpo's zero would not be a measurement
