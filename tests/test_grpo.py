@@ -297,3 +297,80 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     with torch.no_grad():
         at_one = step_logprobs(model, Step(messages, list(sampled.token_ids), [], "", True), 1.0)[0][0]
     assert torch.allclose(at_one, torch.tensor(raw[1]), atol=1e-4)
+
+
+# -- packed updates --------------------------------------------------------------------------------------------
+
+def test_a_weighted_row_is_exactly_its_identical_samples_in_the_loss():
+    """Rows of weight c with the mean advantage of c same-sign samples give the loss, gradient and stats of the c
+    rows written out: the clipped objective is linear in A for a fixed sign."""
+    logp0, old, _, mask = by_hand_inputs()
+    # written out: row 0 twice (advantages +1 and +3), row 1 three times (-2, -1, -3)
+    logp_full = logp0.detach()[[0, 0, 1, 1, 1]].clone().requires_grad_()
+    full, full_stats = grpo_loss(logp_full, old[[0, 0, 1, 1, 1]], None, torch.tensor([1.0, 3.0, -2.0, -1.0, -3.0]),
+                                 mask[[0, 0, 1, 1, 1]], 0.2, 0.28)
+    full.backward()
+    logp_packed = logp0.detach().clone().requires_grad_()
+    packed, packed_stats = grpo_loss(logp_packed, old, None, torch.tensor([2.0, -2.0]), mask, 0.2, 0.28,
+                                     row_weight=torch.tensor([2.0, 3.0]))
+    packed.backward()
+    assert packed.item() == pytest.approx(full.item())
+    assert packed_stats == pytest.approx(full_stats)
+    g = logp_full.grad  # a weighted row's gradient is the sum of its written-out rows' gradients
+    assert torch.allclose(logp_packed.grad, torch.stack([g[0] + g[1], g[2] + g[3] + g[4]]), atol=1e-6)
+
+
+def test_pack_samples_groups_by_prompt_then_by_reply_and_sign():
+    from train.grpo import pack_samples
+
+    a = [{"role": "user", "content": [{"type": "text", "text": "a"}]}]
+    b = [{"role": "user", "content": [{"type": "text", "text": "b"}]}]
+    s = lambda m, ids: Step(m, ids, [0.0] * len(ids), "", True)  # noqa: E731
+    units = pack_samples([(s(a, [1, 2]), 0.5), (s(a, [1, 2]), 1.5), (s(a, [1, 2]), -1.0), (s(a, [3]), 0.5),
+                          (s(b, [1, 2]), -0.5)])
+    assert len(units) == 2
+    ua, ub = units
+    assert [st.token_ids for st in ua.steps] == [[1, 2], [1, 2], [3]]
+    assert ua.adv == pytest.approx([1.0, -1.0, 0.5]) and ua.count == [2, 1, 1] and ua.samples == 4
+    assert ub.count == [1] and ub.adv == [-0.5]
+
+
+def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
+    """The embedded model: one update on packed units equals one update on the same samples unpacked (each its own
+    unit), and a unit's batched logprobs equal each row's own."""
+    import copy
+
+    from models import EMBEDDED_DIR
+    from models.hf import TransformersModel
+    from train.grpo import Unit, pack_samples, step_logprobs, unit_logprobs, update
+
+    if not (EMBEDDED_DIR / "config.json").exists():
+        pytest.skip("no embedded checkpoint")
+    model = TransformersModel(EMBEDDED_DIR, coord_space="pixels")
+    messages = [{"role": "user", "content": [{"type": "text", "text": (
+        "Task: Click on the \"ok\" button.\nPrevious actions:\nnone\nElements:\n[0] button 'ok'\n[1] button 'no'")}]}]
+    torch.manual_seed(1)
+    gens = model.generate(messages, n=6, temperature=1.5, max_tokens=40)
+    samples = [(Step(messages, list(g.token_ids), list(g.logprobs), g.text, True), adv)
+               for g, adv in zip(gens + gens[:2], [1.0, -0.5, 0.5, -1.0, 0.25, -0.25, 0.75, -0.75])]
+    units = pack_samples(samples)
+    assert len(units) == 1 and units[0].samples == 8
+    with torch.no_grad():
+        batched, mask = unit_logprobs(model, units[0])
+        for r, step in enumerate(units[0].steps):
+            alone, alone_mask = step_logprobs(model, step)
+            n = int(alone_mask.sum())
+            assert torch.allclose(batched[r, :n], alone[0, :n], atol=1e-4)
+
+    args = Args(lr=1e-3, minibatch=0, eps_high=0.28)
+    after = []
+    for packing in (units, [Unit(s.messages, [s], [a], [1]) for s, a in samples]):
+        policy = copy.deepcopy(model)
+        params = [p for p in policy.model.parameters() if p.requires_grad]
+        opt = torch.optim.SGD(params, lr=1e-2)
+        policy.model.train()
+        update(policy, params, opt, packing, args, __import__("random").Random(0))
+        after.append(torch.cat([p.detach().flatten() for p in params]))
+    start = torch.cat([p.detach().flatten() for p in model.model.parameters() if p.requires_grad])
+    assert (after[0] - start).abs().max() > 1e-6
+    assert torch.allclose(after[0], after[1], atol=1e-6)
