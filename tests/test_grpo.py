@@ -155,6 +155,8 @@ def test_episode_reward_and_prompts():
     args = Args(seeds_per_iter=3, seed_offset=10)
     first, second = iteration_prompts(["a", "b"], args, 0), iteration_prompts(["a", "b"], args, 1)
     assert first == [("a", 10), ("b", 11), ("a", 12)] and second == [("b", 13), ("a", 14), ("b", 15)]
+    fit = Args(seeds_per_iter=3, seed_offset=10, repeat_seeds=True)  # the fit test replays the first iteration
+    assert iteration_prompts(["a", "b"], fit, 0) == iteration_prompts(["a", "b"], fit, 5) == first
 
 
 # -- real runs -------------------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ episode's replies that parsed. ``shaping_printable`` is a test-only shaping term
 
 Rollouts run in three ways:
 
-- threads (default): ``workers`` episodes at once, each on its own page of one shared Chromium; the one model
-  generates behind a lock (agent.loop._Serialized), so page waits overlap with generation.
+- threads (default): ``workers`` episodes at once, each on its own page of one shared Chromium. The one model
+  generates in lockstep (train/lockstep.py): calls are held until every running episode waits for a reply, and
+  calls with the same prompt (a group's episodes at their first turn, and for as long as they act alike) become
+  one n-row decode that prefills the prompt once. Give ``workers`` a multiple of ``group``.
 - ``--ray [ADDRESS]``: env workers are Ray actors (a local Ray, or an existing cluster). Each owns a Chromium and
   its own copy of the policy, loaded from ``out/checkpoint`` and reloaded whenever the iteration changes; the
   checkpoint is saved before every rollout, so the actors always sample from the current weights. They return
@@ -48,6 +50,10 @@ Hyperparameters: ``lr`` defaults to 1e-5 for real models; the DeepSeekMath/R1 an
 those of the raw distribution). Below 1 the trained policy is the tempered one, softmax(logits / T): ratios, KL
 and the old logprobs (recomputed before each update, ``tempered_old_logprobs``) are all taken at T, so the
 samples stay on-policy, and since tempering keeps the argmax, what it learns shows in greedy decoding.
+
+The update is packed (``Unit``): the samples that share a prompt are one batched forward pass, and identical
+samples (same prompt, same reply, advantages of one sign) are one row weighted by their number, which leaves the
+loss, its gradient and the token mean exactly as they were.
 
 Everything leaves in ``out``: ``checkpoint/`` (an HF directory, save_pretrained), ``state.pt`` (optimizer,
 iteration, RNG: a rerun resumes), ``metrics.jsonl`` (one line per iteration), ``curve.png``, ``eval/``, and with
@@ -102,6 +108,9 @@ class Args:
     the iteration that crosses it and evaluates; a resumed run counts the minutes it already spent."""
     seed_offset: int = 0
     """Training seeds are seed_offset, seed_offset + 1, ... (eval seeds sit far away, at eval_seed_offset)."""
+    repeat_seeds: bool = False
+    """Replay the first iteration's (task, seed) pairs every iteration: a fit test (can the updates learn the
+    episodes they see?), not training. Fresh seeds test whether what they learn carries over."""
     max_steps: int = 5
     """Turns per episode."""
     temperature: float = 1.0
@@ -128,7 +137,10 @@ class Args:
     ppo_epochs: int = 1
     """Passes over an iteration's steps."""
     minibatch: int = 16
-    """Steps per optimizer update (0: all of an iteration's steps in one update)."""
+    """Samples (steps) per optimizer update (0: all of an iteration's samples in one update). Small minibatches
+    memorise: on 4 fixed click-color seeds two updates of 16 samples took the policy from 16% to 91%, while on
+    fresh seeds the same updates stayed at chance; one update over 16 seeds x 4 episodes lifted identify-shape
+    from 45% to 90% in 25 updates (README, session 5)."""
     workers: int = 2
     """Parallel episodes: threads (one page each in one Chromium) or, with --ray, Ray actors."""
     ray: str = ""
@@ -233,8 +245,9 @@ def play_episode(model, env, config: AgentConfig, prompt: int, task, seed: int,
 
 
 def iteration_prompts(tasks: list, args: Args, iteration: int) -> list[tuple]:
-    """The (task, seed) pairs of one iteration: tasks in turn, seeds never reused."""
-    first = iteration * args.seeds_per_iter
+    """The (task, seed) pairs of one iteration: tasks in turn, seeds never reused (with ``repeat_seeds``, the
+    first iteration's pairs every time)."""
+    first = 0 if args.repeat_seeds else iteration * args.seeds_per_iter
     return [(tasks[(first + j) % len(tasks)], args.seed_offset + first + j) for j in range(args.seeds_per_iter)]
 
 
