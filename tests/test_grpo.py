@@ -53,6 +53,13 @@ def test_equal_rewards_give_zero_advantage_and_the_group_is_skipped():
     assert informative([0.0, 0.1])
 
 
+def unit_logprobs_of(policy, step: Step):
+    """train.grpo.unit_logprobs of a one-row unit: one step's logprobs [1, C] and mask [1, C]."""
+    from train.grpo import Unit, unit_logprobs
+
+    return unit_logprobs(policy, Unit(step.messages, [step], [0.0], [1]))
+
+
 def by_hand_inputs():
     """Two rows of ratios against old logprobs 0, advantages +1 and -2; row 0's last token is masked (old NaN)."""
     ratio = torch.tensor([[1.5, 0.9, 1.0], [0.5, 1.1, 1.3]])
@@ -280,7 +287,7 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     sharpens it), every sampled token stays possible, and at T = 1 the recomputation is the sampler's own."""
     from models import EMBEDDED_DIR
     from models.hf import TransformersModel
-    from train.grpo import pack_samples, step_logprobs, tempered_old_logprobs
+    from train.grpo import pack_samples, tempered_old_logprobs
 
     if not (EMBEDDED_DIR / "config.json").exists():
         pytest.skip("no embedded checkpoint")
@@ -297,7 +304,7 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     assert (g_hot >= g_raw - 1e-5).all() and (g_hot > g_raw + 1e-3).any()
     assert all(math.isfinite(x) for x in steps[1].logprobs)
     with torch.no_grad():
-        at_one = step_logprobs(model, Step(messages, list(sampled.token_ids), [], "", True), 1.0)[0][0]
+        at_one = unit_logprobs_of(model, Step(messages, list(sampled.token_ids), [], "", True))[0][0]
     assert torch.allclose(at_one, torch.tensor(raw[1]), atol=1e-4)
 
 
@@ -344,7 +351,7 @@ def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
 
     from models import EMBEDDED_DIR
     from models.hf import TransformersModel
-    from train.grpo import Unit, pack_samples, step_logprobs, unit_logprobs, update
+    from train.grpo import Unit, pack_samples, unit_logprobs, update
 
     if not (EMBEDDED_DIR / "config.json").exists():
         pytest.skip("no embedded checkpoint")
@@ -360,7 +367,7 @@ def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
     with torch.no_grad():
         batched, mask = unit_logprobs(model, units[0])
         for r, step in enumerate(units[0].steps):
-            alone, alone_mask = step_logprobs(model, step)
+            alone, alone_mask = unit_logprobs_of(model, step)
             n = int(alone_mask.sum())
             assert torch.allclose(batched[r, :n], alone[0, :n], atol=1e-4)
 

@@ -472,11 +472,6 @@ def unit_logprobs(policy, unit: Unit, temperature: float = 1.0) -> tuple[torch.T
     return policy.token_logprobs(batch, allowed.to(batch["input_ids"].device), **kw)
 
 
-def step_logprobs(policy, step: Step, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``unit_logprobs`` of one step: ([1, C] with grad, mask [1, C])."""
-    return unit_logprobs(policy, Unit(step.messages, [step], [0.0], [1]), temperature)
-
-
 def reference_logprobs(units: list[Unit], policy, reference, peft_model, temperature: float = 1.0) -> None:
     """Set each unit's ``ref``: the frozen reference's logprobs [B, C], from a second model or the LoRA base."""
     with torch.no_grad():
