@@ -344,6 +344,63 @@ def test_pack_samples_groups_by_prompt_then_by_reply_and_sign():
     assert ub.count == [1] and ub.adv == [-0.5]
 
 
+def test_weighted_samples_pack_into_weighted_rows():
+    from train.grpo import pack_samples
+
+    a = [{"role": "user", "content": [{"type": "text", "text": "a"}]}]
+    s = lambda ids: Step(a, ids, [0.0] * len(ids), "", True)  # noqa: E731
+    (unit,) = pack_samples([(s([1]), 1.0, 0.5), (s([1]), 0.4, 0.25), (s([2]), -1.0, 0.1)])
+    assert unit.count == [2, 1] and unit.weight == pytest.approx([0.75, 0.1])
+    assert unit.adv == pytest.approx([(1.0 * 0.5 + 0.4 * 0.25) / 0.75, -1.0])  # the weighted mean
+    assert pack_samples([(s([1]), 1.0)])[0].weight == [1.0]  # unweighted samples weigh 1
+
+
+def test_episode_loss_agg_weighs_every_episode_alike():
+    """With loss_agg='episode' a one-click episode weighs as much as a ten-step one; by hand on grpo_loss: row 0
+    (2 tokens of a 2-token episode, A=+1) and row 1 (3 of a 12-token episode's tokens, A=-1), ratios 1."""
+    from train.grpo import sample_weight
+
+    m = [{"role": "user", "content": [{"type": "text", "text": "x"}]}]
+    short = Episode(0, "t", 0, steps=[Step(m, [1, 2], [0.0, 0.0], "", True)])
+    long = Episode(1, "t", 0, steps=[Step(m, [1, 2, 3], [0.0] * 3, "", True) for _ in range(4)])
+    assert sample_weight(short, Args(loss_agg="token")) == sample_weight(long, Args(loss_agg="token")) == 1.0
+    w = [sample_weight(short, Args(loss_agg="episode")), sample_weight(long, Args(loss_agg="episode"))]
+    assert w == pytest.approx([1 / 2, 1 / 12])
+    logp = torch.zeros(2, 3, requires_grad=True)
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    loss, stats = grpo_loss(logp, torch.zeros(2, 3), None, torch.tensor([1.0, -1.0]), mask,
+                            row_weight=torch.tensor(w))
+    # per token -A: row 0 gives -1 twice at weight 1/2, row 1 +1 three times at weight 1/12 (fractions below 1 in
+    # all are not clamped)
+    assert loss.item() == pytest.approx((-1 * 2 / 2 + 1 * 3 / 12) / (2 / 2 + 3 / 12))
+    assert stats["tokens"] == pytest.approx(1.25)
+    with pytest.raises(ValueError, match="loss_agg"):
+        sample_weight(short, Args(loss_agg="seq"))
+
+
+def test_signal_task_weights_spend_prompts_where_groups_can_differ():
+    from train.grpo import spread, task_signal
+
+    assert spread([1.0, 1.0], 5) in ([3, 2], [2, 3]) and sum(spread([0.3, 0.9, 0.15], 12)) == 12
+    assert spread([0.15, 0.875, 1.0], 12) == [2, 5, 5]  # 1 each, then 9 by weight: 0.67, 3.89, 4.44 -> 0, 3, 4
+    #                                                    and the 2 left to the largest remainders (b, a)
+    assert spread([5.0, 1.0, 1.0], 2) == [2, 0, 0]       # fewer prompts than tasks: by weight alone
+    args = Args(group=4, signal_window=2, signal_floor=0.15, task_weights="signal", seeds_per_iter=12,
+                seed_offset=100)
+    metrics = [{"iteration": 0}, {"per_task_success": {"a": 1.0, "b": 0.5}},
+               {"per_task_success": {"a": 0.0, "b": 0.5}}, {"per_task_success": {"a": 0.0, "b": 0.5}}]
+    # a: p = 0 over the last 2 iterations (the 1.0 before is out of the window) -> the floor; b: p = 0.5 ->
+    # 1 - 2 / 16; c: never played -> 1
+    assert task_signal(metrics, ["a", "b", "c"], args) == pytest.approx([0.15, 0.875, 1.0])
+    prompts = iteration_prompts(["a", "b", "c"], args, 2, metrics)
+    assert [[t for t, _ in prompts].count(x) for x in "abc"] == [2, 5, 5]
+    assert [t for t, _ in prompts][:7] == ["a", "b", "c", "a", "b", "c", "b"]  # the tasks still take turns
+    assert [seed for _, seed in prompts] == list(range(124, 136))  # seeds as with uniform prompts: all new
+    assert [t for t, _ in iteration_prompts(["a", "b", "c"], args, 2, [])] == ["a", "b", "c"] * 4
+    with pytest.raises(ValueError, match="task_weights"):
+        iteration_prompts(["a"], Args(task_weights="greedy"), 0)
+
+
 def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
     """The embedded model: one update on packed units equals one update on the same samples unpacked (each its own
     unit), and a unit's batched logprobs equal each row's own."""

@@ -136,6 +136,17 @@ class Args:
     grad_clip: float = 1.0
     ppo_epochs: int = 1
     """Passes over an iteration's steps."""
+    loss_agg: str = "token"
+    """How a minibatch's tokens are averaged. 'token': DAPO's token mean, so an episode weighs as many tokens as it
+    generated (a task of 8-step episodes outweighs a one-click task about tenfold). 'episode': each episode's
+    tokens are averaged first, so every episode of the minibatch weighs the same, whatever its length."""
+    task_weights: str = "uniform"
+    """How an iteration's prompts are spread over the tasks. 'uniform': in turn. 'signal': in proportion to the
+    chance that a task's group has unequal rewards, 1 - p^G - (1-p)^G, with p its rollout success over the last
+    ``signal_window`` iterations (floor ``signal_floor``; tasks not yet played count as 1). Tasks the policy always
+    or never solves give flat groups, which the advantage section skips: their rollouts are spent on nothing."""
+    signal_window: int = 5
+    signal_floor: float = 0.15
     minibatch: int = 16
     """Samples (steps) per optimizer update (0: all of an iteration's samples in one update). Small minibatches
     memorise: on 4 fixed click-color seeds two updates of 16 samples took the policy from 16% to 91%, while on
@@ -244,11 +255,48 @@ def play_episode(model, env, config: AgentConfig, prompt: int, task, seed: int,
     return Episode(prompt, task.id, seed, seconds=round(time.perf_counter() - t0, 3), error=error[:2000])
 
 
-def iteration_prompts(tasks: list, args: Args, iteration: int) -> list[tuple]:
+def task_signal(metrics: list[dict], tasks: list, args: Args) -> list[float]:
+    """Each task's chance of an informative group, 1 - p^G - (1-p)^G, from its rollout success p over the last
+    ``signal_window`` logged iterations (1 for a task not played there), floored at ``signal_floor``."""
+    recent = [m["per_task_success"] for m in metrics if "per_task_success" in m][-args.signal_window:]
+    weights = []
+    for task in tasks:
+        name = getattr(task, "id", task)
+        seen = [r[name] for r in recent if name in r]
+        if not seen:
+            weights.append(1.0)
+            continue
+        p = sum(seen) / len(seen)
+        weights.append(max(args.signal_floor, 1 - p ** args.group - (1 - p) ** args.group))
+    return weights
+
+
+def spread(weights: list[float], n: int) -> list[int]:
+    """``n`` prompts over the tasks in proportion to ``weights`` (largest remainders), at least one each when
+    n allows."""
+    base = min(1, n // len(weights))
+    left = n - base * len(weights)
+    total = sum(weights) or 1.0
+    quotas = [left * w / total for w in weights]
+    counts = [base + int(q) for q in quotas]
+    for i in sorted(range(len(weights)), key=lambda i: int(quotas[i]) - quotas[i])[:n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def iteration_prompts(tasks: list, args: Args, iteration: int, metrics: list[dict] | None = None) -> list[tuple]:
     """The (task, seed) pairs of one iteration: tasks in turn, seeds never reused (with ``repeat_seeds``, the
-    first iteration's pairs every time)."""
+    first iteration's pairs every time). With ``task_weights='signal'`` each task gets a share of the prompts
+    set by ``task_signal`` on ``metrics`` (the tasks still take turns, so the seeds stay spread)."""
     first = 0 if args.repeat_seeds else iteration * args.seeds_per_iter
-    return [(tasks[(first + j) % len(tasks)], args.seed_offset + first + j) for j in range(args.seeds_per_iter)]
+    if args.task_weights == "uniform" or args.repeat_seeds:
+        order = [tasks[(first + j) % len(tasks)] for j in range(args.seeds_per_iter)]
+    elif args.task_weights == "signal":
+        counts = spread(task_signal(metrics or [], tasks, args), args.seeds_per_iter)
+        order = [t for k in range(max(counts)) for t, c in zip(tasks, counts) if c > k]
+    else:
+        raise ValueError(f"task_weights is 'uniform' or 'signal', not {args.task_weights!r}")
+    return [(task, args.seed_offset + first + j) for j, task in enumerate(order)]
 
 
 def rollout_threads(model, envs: list, config: AgentConfig, jobs: list[tuple], rollout_dir: Path | None):
@@ -372,6 +420,16 @@ def informative(rewards: list[float]) -> bool:
 
 # -- loss ------------------------------------------------------------------------------------------------------
 
+def sample_weight(episode: Episode, args: Args) -> float:
+    """A step's weight in the token mean: 1 ('token'), or 1 / the episode's generated tokens ('episode'), so
+    that each episode's tokens add up to one whatever its length."""
+    if args.loss_agg == "token":
+        return 1.0
+    if args.loss_agg == "episode":
+        return 1.0 / max(1, sum(len(s.token_ids) for s in episode.steps))
+    raise ValueError(f"loss_agg is 'token' or 'episode', not {args.loss_agg!r}")
+
+
 def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor | None, adv: torch.Tensor,
               mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2, beta: float = 0.0,
               row_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
@@ -401,12 +459,13 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
     weight = mask.to(logp.dtype)
     if row_weight is not None:
         weight = weight * row_weight[:, None]
-    n = weight.sum().clamp(min=1)
+    total = weight.sum()
+    n = torch.where(total > 0, total, torch.ones_like(total))  # weights may be fractions ('episode'); none: 0/1
     loss = (per_token * weight).sum() / n
     with torch.no_grad():
         is_clipped = ((ratio < 1 - eps_low) & (adv < 0)) | ((ratio > 1 + eps_high) & (adv > 0))
         stats = {"clip_frac": float((is_clipped * weight).sum() / n), "kl": float((kl * weight).sum() / n),
-                 "ratio": float((ratio * weight).sum() / n), "tokens": int(weight.sum())}
+                 "ratio": float((ratio * weight).sum() / n), "tokens": float(weight.sum())}
     return loss, stats
 
 
@@ -418,38 +477,49 @@ class Unit:
     Samples with the same prompt share a unit; samples with the same reply and an advantage of the same sign
     share a row, whose advantage is their mean and whose weight is their number. The clipped objective is linear
     in A for a fixed sign, so a row of weight c stands exactly for its c samples, in the loss, the KL term and
-    the token mean."""
+    the token mean (with unequal sample weights, the row's advantage is their weighted mean)."""
 
     messages: list[dict]
     steps: list[Step] = field(default_factory=list)
     adv: list[float] = field(default_factory=list)
     count: list[int] = field(default_factory=list)
+    weight: list[float] = field(default_factory=list)
+    """Each row's weight in the token mean: its samples' weights summed (a sample weighs 1, or with
+    ``loss_agg='episode'`` the inverse of its episode's token count); the count's by default."""
     ref: torch.Tensor | None = None  # [B, C] the reference's logprobs, taken once (beta > 0)
+
+    def __post_init__(self):
+        if not self.weight:
+            self.weight = [float(c) for c in self.count]
 
     @property
     def samples(self) -> int:
         return sum(self.count)
 
 
-def pack_samples(samples: list[tuple[Step, float]]) -> list[Unit]:
-    """Samples (a step and its advantage) gathered into units by prompt, and into rows by reply and sign."""
+def pack_samples(samples: list[tuple]) -> list[Unit]:
+    """Samples, (step, advantage) or (step, advantage, weight), gathered into units by prompt, and into rows by
+    reply and sign."""
     from train.lockstep import prompt_key
 
     units: dict[str, Unit] = {}
     rows: dict[tuple, tuple[Unit, int]] = {}
-    for step, adv in samples:
+    for step, adv, *rest in samples:
+        w = float(rest[0]) if rest else 1.0
         key = prompt_key(step.messages, 0, 0)
         unit = units.setdefault(key, Unit(step.messages))
         row = (key, tuple(step.token_ids), adv > 0)
         if row in rows:
             u, i = rows[row]
-            u.adv[i] = (u.adv[i] * u.count[i] + adv) / (u.count[i] + 1)
+            u.adv[i] = (u.adv[i] * u.weight[i] + adv * w) / (u.weight[i] + w)
             u.count[i] += 1
+            u.weight[i] += w
         else:
             rows[row] = (unit, len(unit.steps))
             unit.steps.append(step)
             unit.adv.append(adv)
             unit.count.append(1)
+            unit.weight.append(w)
     return list(units.values())
 
 
@@ -520,7 +590,8 @@ def minibatches(units: list[Unit], size: int, rng: random.Random) -> list[list[U
 def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random.Random,
            done_updates: int = 0) -> dict:
     """``ppo_epochs`` passes over the units in shuffled minibatches of about ``minibatch`` samples, one optimizer
-    step each. A minibatch's loss is the token-level mean over all its samples' completion tokens: each unit (one
+    step each. A minibatch's loss is the weighted token-level mean over all its samples' completion tokens (the
+    weights are ``Unit.weight``: counts, or per-episode shares with ``loss_agg='episode'``): each unit (one
     prompt, one forward pass) adds its weighted token mean x its share of the minibatch's weighted tokens, and
     gradients accumulate. ``unit.ref`` (set by ``reference_logprobs``) enters the KL term. ``done_updates`` (the
     run's updates so far) places them on the warmup ramp. Returns token-weighted means of the loss stats, the
@@ -530,8 +601,8 @@ def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random
     n_seen = 0
     for _epoch in range(args.ppo_epochs):
         for chunk in minibatches(units, args.minibatch, rng):
-            n_tokens = sum(c * sum(not math.isnan(x) for x in s.logprobs)
-                           for u in chunk for s, c in zip(u.steps, u.count)) or 1
+            n_tokens = sum(w * sum(not math.isnan(x) for x in s.logprobs)
+                           for u in chunk for s, w in zip(u.steps, u.weight)) or 1
             for unit in chunk:
                 logp, mask = unit_logprobs(policy, unit, args.temperature)                     # [B, C]
                 width = logp.shape[1]
@@ -540,7 +611,7 @@ def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random
                 mask = mask & ~torch.isnan(old)  # vLLM leaves a NaN where it has no logprob
                 loss, stats = grpo_loss(logp, old, unit.ref, torch.tensor(unit.adv, device=logp.device), mask,
                                         args.eps_low, args.eps_high, args.beta,
-                                        row_weight=torch.tensor(unit.count, dtype=logp.dtype, device=logp.device))
+                                        row_weight=torch.tensor(unit.weight, dtype=logp.dtype, device=logp.device))
                 (loss * stats["tokens"] / n_tokens).backward()
                 totals["loss"] += loss.item() * stats["tokens"]
                 for k in ("clip_frac", "kl", "ratio"):
@@ -832,7 +903,7 @@ def train(args: Args) -> Path:
         while iteration < args.iters and budget_left():
             # -- rollout: G episodes of every prompt with the current weights
             t0 = time.perf_counter()
-            prompts = iteration_prompts(tasks, args, iteration)
+            prompts = iteration_prompts(tasks, args, iteration, metrics)
             jobs = [(p, g, task, seed) for p, (task, seed) in enumerate(prompts) for g in range(args.group)]
             rollout_dir = out / "rollouts" / f"iter{iteration:05d}" if args.save_rollouts else None
             net.eval()
@@ -849,7 +920,7 @@ def train(args: Args) -> Path:
                 ep.reward = episode_reward(ep, args.format_reward, args.shaping_printable)
 
             # -- advantage: one value per episode, given to every token it generated; flat groups are skipped
-            samples: list[tuple[Step, float]] = []
+            samples: list[tuple[Step, float, float]] = []
             groups_used = 0
             for p in range(len(prompts)):
                 group = [ep for ep in episodes if ep.prompt == p]
@@ -858,7 +929,7 @@ def train(args: Args) -> Path:
                     continue
                 groups_used += 1
                 for ep, adv in zip(group, group_advantages(rewards, args.scale_std)):
-                    samples += [(s, adv) for s in ep.steps if s.token_ids]
+                    samples += [(s, adv, sample_weight(ep, args)) for s in ep.steps if s.token_ids]
 
             # -- loss: the reference's logprobs, once per step (the policy's are recomputed in every pass)
             t1 = time.perf_counter()
