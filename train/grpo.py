@@ -16,6 +16,11 @@ Kept from GRPO (DeepSeekMath) and its successors:
   are skipped (they carry no gradient and only dilute the mean);
 - from Dr. GRPO: ``--no-scale-std`` drops the division by the group's std.
 
+Added for multi-task, multi-turn batches: ``--loss-agg episode`` weighs every episode alike in the token mean
+(GRPO's per-sequence mean, with the episode as the sequence), since under DAPO's token mean a task's weight grows
+with its episodes' length; ``--task-weights signal`` gives tasks whose groups are likely to differ more of an
+iteration's prompts, a cheap stand-in for DAPO's refill of skipped groups.
+
 Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
 overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
 schedule beyond a linear warmup (``warmup``); reward models; rollout/trainer logprob mismatch corrections (old
