@@ -427,7 +427,8 @@ def informative(rewards: list[float]) -> bool:
 
 def sample_weight(episode: Episode, args: Args) -> float:
     """A step's weight in the token mean: 1 ('token'), or 1 / the episode's generated tokens ('episode'), so
-    that each episode's tokens add up to one whatever its length."""
+    that every episode weighs about the same whatever its length (its tokens' weights add up to one, counting
+    those the reference constraint forced, which are masked out of the loss)."""
     if args.loss_agg == "token":
         return 1.0
     if args.loss_agg == "episode":
