@@ -76,6 +76,16 @@ def color_name(img: Image.Image, bbox: tuple[int, int, int, int]) -> str:
     return min(PALETTE, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), PALETTE[n])))
 
 
+def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None) -> str:
+    """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``, ``div white at (111,167)``."""
+    state = f" ({e.state})" if e.state else ""
+    text = f" '{e.text[:60]}'" if e.text else ""
+    if compact and not e.text and screenshot is not None and e.role not in ("textbox", "checkbox", "radio"):
+        text = f" {color_name(screenshot, e.bbox)}"
+    where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
+    return f"{e.role}{text}{state}{where}"
+
+
 def describe_elements(elements: list[Element], limit: int = 40, compact: bool = False,
                       screenshot: Image.Image | None = None) -> str:
     """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
@@ -84,14 +94,7 @@ def describe_elements(elements: list[Element], limit: int = 40, compact: bool = 
     position, and describes them by colour when a screenshot is given; an element with text is named by the
     text (``element='Submit'``).
     """
-    lines = []
-    for e in elements[:limit]:
-        state = f" ({e.state})" if e.state else ""
-        text = f" '{e.text[:60]}'" if e.text else ""
-        if compact and not e.text and screenshot is not None and e.role not in ("textbox", "checkbox", "radio"):
-            text = f" {color_name(screenshot, e.bbox)}"
-        where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
-        lines.append(f"[{e.id}] {e.role}{text}{state}{where}")
+    lines = [f"[{e.id}] {element_line(e, compact, screenshot)}" for e in elements[:limit]]
     if len(elements) > limit:
         lines.append(f"... {len(elements) - limit} more")
     return "\n".join(lines)

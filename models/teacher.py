@@ -5,7 +5,7 @@ messages' images and answers with the teacher's Thought and action in the canoni
 screen pixels. Served over HTTP (``models/serve.py``) it still reads the env in the serving process.
 
 ``student=True`` answers in the embedded model's form instead (train/student_form.py): element references by
-copied text and thoughts without coordinates. Distillation data is recorded this way, so the history in each
+copied text, and thoughts without coordinates that quote the listed line of a text-less target. Distillation data is recorded this way, so the history in each
 prompt is what the student itself would have written.
 """
 
@@ -28,9 +28,9 @@ class TeacherModel:
         thought, action = self.env.task.teacher(self.env.obs, self.env.page)
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
         if self.student:
-            from train.student_form import student_action, student_thought
+            from train.student_form import listed_lines, student_action, student_thought
 
             actions = tuple(student_action(a, self.env.obs.elements) for a in actions)
-            thought = student_thought(thought)
+            thought = student_thought(thought, listed_lines(actions, self.env.obs))
         text = format_response(Response(actions, thought=thought))
         return [Generation(text) for _ in range(n)]

@@ -69,6 +69,9 @@ class Args:
     """Held-out seeds: far from the seeds the data was recorded on."""
     threads: int = 1
     seed: int = 0
+    balance: str = ""
+    """How a batch's data examples are drawn: "" shuffles all steps (a task weighs what it has recorded, so
+    multi-step tasks dominate); "tasks" draws each example's task uniformly, then one of its steps."""
 
 
 # -- data ----------------------------------------------------------------------------------------------------
@@ -95,6 +98,25 @@ def load_examples(dirs: list[str], tasks: str = "") -> list[dict]:
                 examples.append({"dir": str(traj.dir), "prompt": step["prompt"], "target": target,
                                  "task": traj.header.get("task", "")})
     return examples
+
+
+def draw(examples: list[dict], order: list[int], n: int, rng: random.Random, balance: str = "") -> tuple[list, list]:
+    """The indices of a batch's ``n`` data examples, and what is left of the shuffled epoch ``order``.
+
+    Without ``balance`` the examples are taken in a shuffled order, epoch after epoch. With ``"tasks"`` each
+    one's task is drawn uniformly among the tasks present, then one of its steps (with replacement).
+    """
+    if balance == "tasks":
+        by_task: dict[str, list[int]] = {}
+        for i, e in enumerate(examples):
+            by_task.setdefault(e["task"], []).append(i)
+        tasks = sorted(by_task)
+        return [rng.choice(by_task[rng.choice(tasks)]) for _ in range(n)], order
+    while len(order) < n:
+        fresh = list(range(len(examples)))
+        rng.shuffle(fresh)
+        order = order + fresh
+    return order[:n], order[n:]
 
 
 def materialize(example: dict) -> list[dict]:
@@ -233,6 +255,8 @@ def train(args: Args) -> Path:
           + (f", plus {args.synthetic:.0%} of each batch synthetic" if args.synthetic else ""), flush=True)
     n_synthetic = args.batch_size if not examples else round(args.batch_size * args.synthetic)
 
+    if args.balance not in ("", "tasks"):
+        raise SystemExit(f"--balance takes '' or 'tasks', not {args.balance!r}")
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, order = 0, []
     if state_path.exists():  # resume
@@ -257,11 +281,7 @@ def train(args: Args) -> Path:
     while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
         t_step = time.time()
         n_data = args.batch_size - n_synthetic
-        if len(order) < n_data:
-            fresh = list(range(len(examples)))
-            rng.shuffle(fresh)
-            order += fresh
-        idx, order = order[:n_data], order[n_data:]
+        idx, order = draw(examples, order, n_data, rng, args.balance)
         batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)

@@ -72,8 +72,35 @@ _AT_POINT = re.compile(r"\s*(?:is |are )?(?:at|to) \(\d+, ?\d+\)")
 _POINT = re.compile(r"\s*\(\d+, ?\d+\)")
 
 
-def student_thought(thought: str) -> str:
-    """The teacher's thought without coordinates: "X is at (3, 4); click it." -> "X; click it."."""
+def listed_lines(actions, obs) -> list[str]:
+    """How the element list shows each text-less element an action clicks by position (its snapped centre)."""
+    from agent.memory import element_line
+
+    lines = []
+    for action in actions:
+        at = getattr(action, "at", None)
+        if at is None or isinstance(at, A.ElementRef):
+            continue
+        for e in obs.elements[:40]:  # the list the prompt shows (agent/memory.py describe_elements' limit)
+            if not e.text and tuple(e.center) == tuple(at):
+                lines.append(element_line(e, compact=True, screenshot=obs.screenshot))
+                break
+    return lines
+
+
+def student_thought(thought: str, quoted: list[str] = ()) -> str:
+    """The teacher's thought without coordinates: "X is at (3, 4); click it." -> "X; click it.".
+
+    ``quoted`` lines (``listed_lines``) go in before the last clause: "The white box; div white at (111,167);
+    click it." A small model finds a text-less target far more reliably when its thought first copies the
+    target's line out of the element list, since the action's position then follows the colour it just wrote,
+    as it does in the list: a learnability probe on click-color (train/probe.py, 200 teacher episodes, 600 SFT
+    steps) reached 67.5% held-out agreement this way against 32.5-47.5% without the quote (README, session 7).
+    """
     text = _AT_POINT.sub("", thought)
     text = _POINT.sub("", text)
-    return re.sub(r"\s+([;,.])", r"\1", text).strip()
+    text = re.sub(r"\s+([;,.])", r"\1", text).strip()
+    if quoted:
+        head, sep, tail = text.rpartition("; ")
+        text = f"{head}; {'; '.join(quoted)}; {tail}" if sep else f"{text.rstrip('.')}; {'; '.join(quoted)}."
+    return text

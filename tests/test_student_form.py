@@ -1,0 +1,66 @@
+"""The student's form of the teachers' answers (train/student_form.py), on its own and on real recorded pages."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image
+
+from agent import actions as A
+from agent.bench import BenchConfig, run_bench
+from envs.base import Element, Observation
+from train.student_form import listed_lines, student_action, student_thought
+
+
+def test_thought_loses_coordinates_and_quotes_the_listed_line_before_the_last_clause():
+    assert student_thought("The 'OK' button is at (17, 159); click it.") == "The 'OK' button; click it."
+    assert student_thought("The white box is at (111, 167); click it.", ["div white at (111,167)"]) == \
+        "The white box; div white at (111,167); click it."
+    assert student_thought("Click the box at (3,4).", ["div red at (3,4)"]) == "Click the box; div red at (3,4)."
+
+
+def test_listed_lines_name_only_textless_targets_clicked_by_position():
+    img = Image.new("RGB", (100, 100), (255, 0, 0))
+    elements = [Element(0, "button", "OK", (0, 0, 20, 10)), Element(1, "div", "", (40, 40, 60, 60)),
+                Element(2, "textbox", "", (0, 80, 40, 90))]
+    obs = Observation(img, "Click the red box.", elements)
+    actions = [student_action(A.Click((50, 51)), elements), student_action(A.Click((10, 5)), elements),
+               A.Click((21, 85)), A.Click((90, 10))]
+    assert actions[0].at == (50, 50) and actions[1].at == A.ElementRef(text="OK")
+    # the snapped swatch is quoted with its colour; the text box's snapped centre too; a text reference and an
+    # empty point are not
+    assert listed_lines(actions[:2], obs) == ["div red at (50,50)"]
+    assert listed_lines([student_action(A.Click((20, 86)), elements)], obs) == ["textbox at (20,85)"]
+    assert listed_lines(actions[3:], obs) == []
+
+
+def test_recorded_click_color_thought_copies_a_line_of_its_own_prompt(tmp_path):
+    run_bench(BenchConfig(policy="model:teacher:student", tasks="click-color", seeds=3, out=str(tmp_path),
+                          quiet=True))
+    steps = [json.loads(line) for f in tmp_path.glob("trajectories/click-color/*/episode.jsonl")
+             for line in f.read_text().splitlines()]
+    steps = [s for s in steps if s["type"] == "step"]
+    assert len(steps) == 3
+    for s in steps:
+        quote = s["thought"].split("; ")[1]  # "The white box; div white at (111,167); click it."
+        prompt = s["prompt"][-1]["content"][-1]["text"]
+        assert quote.startswith("div ") and f"] {quote}\n" in prompt + "\n", (quote, prompt)
+        x, y = quote.split(" at (")[1].rstrip(")").split(",")
+        assert f"start_box='({x},{y})'" in s["raw_output"]
+
+
+def test_sft_draw_balances_tasks_or_walks_shuffled_epochs():
+    import collections
+    import random
+
+    from train.sft import draw
+
+    examples = [{"task": "long"}] * 90 + [{"task": "short"}] * 10
+    idx, order = draw(examples, [], 4000, random.Random(0), "tasks")
+    share = collections.Counter(examples[i]["task"] for i in idx)["short"] / len(idx)
+    assert 0.45 < share < 0.55 and order == []
+    seen, order = [], []
+    for _ in range(25):  # 25 batches of 8 = two epochs over the 100 examples
+        idx, order = draw(examples, order, 8, random.Random(len(seen)))
+        seen += idx
+    assert sorted(seen[:100]) == list(range(100)) and sorted(seen[100:200]) == list(range(100))
