@@ -76,11 +76,15 @@ def color_name(img: Image.Image, bbox: tuple[int, int, int, int]) -> str:
     return min(PALETTE, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), PALETTE[n])))
 
 
+UNDESCRIBED = ("textbox", "checkbox", "radio")
+"""Text-less roles the compact list does not describe by colour: the role already says what they are."""
+
+
 def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None) -> str:
     """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``, ``div white at (111,167)``."""
     state = f" ({e.state})" if e.state else ""
     text = f" '{e.text[:60]}'" if e.text else ""
-    if compact and not e.text and screenshot is not None and e.role not in ("textbox", "checkbox", "radio"):
+    if compact and not e.text and screenshot is not None and e.role not in UNDESCRIBED:
         text = f" {color_name(screenshot, e.bbox)}"
     where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
     return f"{e.role}{text}{state}{where}"

@@ -27,10 +27,11 @@ def test_listed_lines_name_only_textless_targets_clicked_by_position():
     actions = [student_action(A.Click((50, 51)), elements), student_action(A.Click((10, 5)), elements),
                A.Click((21, 85)), A.Click((90, 10))]
     assert actions[0].at == (50, 50) and actions[1].at == A.ElementRef(text="OK")
-    # the snapped swatch is quoted with its colour; the text box's snapped centre too; a text reference and an
-    # empty point are not
+    # the snapped swatch is quoted with its colour; a text box (whose line only repeats its position), a text
+    # reference and an empty point are not
     assert listed_lines(actions[:2], obs) == ["div red at (50,50)"]
-    assert listed_lines([student_action(A.Click((20, 86)), elements)], obs) == ["textbox at (20,85)"]
+    assert student_action(A.Click((21, 86)), elements).at == (20, 85)
+    assert listed_lines([student_action(A.Click((21, 86)), elements)], obs) == []
     assert listed_lines(actions[3:], obs) == []
 
 

@@ -73,8 +73,12 @@ _POINT = re.compile(r"\s*\(\d+, ?\d+\)")
 
 
 def listed_lines(actions, obs) -> list[str]:
-    """How the element list shows each text-less element an action clicks by position (its snapped centre)."""
-    from agent.memory import element_line
+    """How the element list shows each text-less element an action clicks by position (its snapped centre).
+
+    Only elements the list describes (by colour: swatches, shapes, icons) are quoted: a text box's line
+    (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
+    """
+    from agent.memory import UNDESCRIBED, element_line
 
     lines = []
     for action in actions:
@@ -82,7 +86,7 @@ def listed_lines(actions, obs) -> list[str]:
         if at is None or isinstance(at, A.ElementRef):
             continue
         for e in obs.elements[:40]:  # the list the prompt shows (agent/memory.py describe_elements' limit)
-            if not e.text and tuple(e.center) == tuple(at):
+            if not e.text and e.role not in UNDESCRIBED and tuple(e.center) == tuple(at):
                 lines.append(element_line(e, compact=True, screenshot=obs.screenshot))
                 break
     return lines
