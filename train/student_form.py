@@ -96,10 +96,11 @@ def student_thought(thought: str, quoted: list[str] = ()) -> str:
     """The teacher's thought without coordinates: "X is at (3, 4); click it." -> "X; click it.".
 
     ``quoted`` lines (``listed_lines``) go in before the last clause: "The white box; div white at (111,167);
-    click it." A small model finds a text-less target far more reliably when its thought first copies the
-    target's line out of the element list, since the action's position then follows the colour it just wrote,
-    as it does in the list: a learnability probe on click-color (train/probe.py, 200 teacher episodes, 600 SFT
-    steps) reached 67.5% held-out agreement this way against 32.5-47.5% without the quote (README, session 7).
+    click it." The action's position then follows the colour the thought just wrote, as it does in the element
+    list, so finding it is a copy of what follows a match rather than a lookup across the prompt. On click-color
+    (train/probe.py, 40 held-out teacher episodes, 600 SFT steps at lr 1e-3) the quoting forms fit the
+    training episodes (87.5-100% agreement against 62.5%) and agreed with the teacher on 45-67.5% of the held-out
+    ones at steps 400-600 against 32.5-47.5% without the quote (README, session 7).
     """
     text = _AT_POINT.sub("", thought)
     text = _POINT.sub("", text)
