@@ -11,6 +11,12 @@ It works on token bytes, so it fits any tokenizer: byte-level BPE vocabularies (
 one-byte-per-token vocabulary, Qwen's) through GPT-2's byte map, added tokens through UTF-8. A token may run
 past the closing quote (``')``, ``', content='``): once the reference is complete the rest is free.
 
+With ``quotes`` (``"constrain_quotes": true``), a listed line quoted in the reply must be quoted right: once
+the reply has written a line's description and `` at (`` (``div white at (``, as the list shows it without its
+``[id]``), the position that follows is one the list gives a line of that description. The model still
+chooses the description (which colour), but the position is then read off the list rather than recalled; the
+embedded model's thoughts quote the line of a text-less target before acting on it (train/student_form.py).
+
 A checkpoint opts in with ``"constrain_references": true`` in its ``screenwise.json``. Sampling then draws from
 the masked distribution, and the logprobs a generation reports are those of that distribution;
 ``TransformersModel.allowed_masks`` rebuilds the masks of a reply so that training (GRPO's ratios) sees the same
@@ -32,8 +38,12 @@ _SPECIAL = re.compile(r"<\|[a-z_]+\|>")
 _LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
 
-def listed_references(prompt: str) -> tuple[list[str], list[str]]:
-    """Element texts and ``x,y`` positions from the last element list in ``prompt``."""
+def listed_references(prompt: str, lines: list | None = None) -> tuple[list[str], list[str]]:
+    """Element texts and ``x,y`` positions from the last element list in ``prompt``.
+
+    ``lines``, when given, collects ``(description, "x,y")`` for every listed line with a position: the line
+    without its ``[id]`` and position (``div white`` of ``[3] div white at (111,167)``).
+    """
     at = prompt.rfind("Elements:\n")
     if at < 0:
         return [], []
@@ -49,6 +59,8 @@ def listed_references(prompt: str) -> tuple[list[str], list[str]]:
             names.append(m["text"])
         if m["x"] is not None:
             points.append(f"{m['x']},{m['y']}")
+            if lines is not None:
+                lines.append((line[line.index("] ") + 2:line.rindex(" at (")], f"{m['x']},{m['y']}"))
     return names, points
 
 
@@ -87,9 +99,13 @@ class ReferenceConstraint:
         self.closers = sorted(i for i in self.by_first.get(ord(")"), ()) if self.bytes[i] == b")")
         self.quote_closers = sorted(i for i in self.by_first.get(ord("'"), ()) if self.bytes[i] in (b"'", b"')"))
 
-    def session(self, prompt: str, rows: int, copy_content: bool = False) -> "Session":
-        names, points = listed_references(prompt)
+    def session(self, prompt: str, rows: int, copy_content: bool = False, quotes: bool = False) -> "Session":
+        lines: list = []
+        names, points = listed_references(prompt, lines)
         session = Session(self, [n.encode() + b"'" for n in names], [p.encode() + b")'" for p in points], rows)
+        if quotes:
+            for description, point in lines:
+                session.targets.setdefault(f"{description} at (".encode(), []).append(point.encode() + b")")
         if copy_content:
             body = prompt.split("<|im_start|>user", 1)[-1].split("Elements:\n")[0]  # the instruction and history
             session.source = _SPECIAL.sub(" ", body).encode()  # not the image's markup: <|vision_start|> is no word
@@ -100,7 +116,8 @@ class Session:
     """The bytes each row has written so far, and the ids allowed next."""
 
     def __init__(self, table: ReferenceConstraint, names: list[bytes], points: list[bytes], rows: int):
-        self.table, self.targets = table, {OPENERS[0]: names, OPENERS[1]: points}
+        self.table = table
+        self.targets: dict[bytes, list[bytes]] = {OPENERS[0]: names, OPENERS[1]: points}
         self.text = [b""] * rows
         self.source: bytes | None = None
 
@@ -111,23 +128,26 @@ class Session:
     def allowed(self, row: int) -> list[int] | None:
         """Ids that keep the open reference listed; None when no reference is open (or none could match)."""
         text = self.text[row]
-        opener, start = max(((o, text.rfind(o)) for o in OPENERS), key=lambda p: p[1])
+        # the opener that ends last, and of those the longest ("area red at (" over its suffix "a red at (")
+        opener, start = max(((o, text.rfind(o)) for o in self.targets),
+                            key=lambda p: (p[1] + len(p[0]) if p[1] >= 0 else -1, len(p[0])))
         copy, copy_at = max(((c, text.rfind(c)) for c in COPIES), key=lambda p: p[1])
         if self.source is not None and copy_at > start:
             return self._copy(text[copy_at + len(copy):])
         if start < 0:
             return None
         prefix = text[start + len(opener):]
-        if b"'" in prefix:
+        if b"'" in prefix or (opener not in OPENERS and b")" in prefix):
             return None  # closed already
         rests = [c[len(prefix):] for c in self.targets[opener] if c.startswith(prefix)]
         if not rests:
             return None
         ok = set()
+        run_past = opener in OPENERS  # a reference's last token may run on into the call (``')``); a quote's not
         for rest in rests:
             for i in self.table.by_first.get(rest[0], ()):
                 piece = self.table.bytes[i]
-                if rest.startswith(piece) or piece.startswith(rest):
+                if rest.startswith(piece) or (run_past and piece.startswith(rest)):
                     ok.add(i)
         return sorted(ok)
 

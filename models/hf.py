@@ -132,6 +132,7 @@ class TransformersModel:
         if constrain_references is None:
             constrain_references = bool(card.get("constrain_references", False))
         self.constraint, self.copy_content = None, bool(card.get("copy_content", False))
+        self.quotes = bool(card.get("constrain_quotes", False))
         if constrain_references:
             from models.constrain import ReferenceConstraint
 
@@ -162,7 +163,7 @@ class TransformersModel:
         inputs = self._prompt_inputs(messages)
         sample = temperature > 0
         rows = n if sample else 1
-        session = (self.constraint.session(self.prompt_text(messages), rows, self.copy_content)
+        session = (self.constraint.session(self.prompt_text(messages), rows, self.copy_content, self.quotes)
                    if self.constraint else None)
         if self.fast is not None:
             new, logps = self.fast.generate(inputs, n=rows, temperature=temperature,
@@ -284,7 +285,7 @@ class TransformersModel:
         ``messages`` (all True where it was idle); None for a model without the constraint."""
         if self.constraint is None:
             return None
-        session = self.constraint.session(self.prompt_text(messages), 1, self.copy_content)
+        session = self.constraint.session(self.prompt_text(messages), 1, self.copy_content, self.quotes)
         vocab = self.model.get_output_embeddings().weight.shape[0]
         mask = torch.ones(1, len(token_ids), vocab, dtype=torch.bool)
         for t, token in enumerate(token_ids):

@@ -52,6 +52,30 @@ def test_positions_can_only_be_listed_ones(table):
     assert s.allowed(0) is None  # row 0 has opened nothing
 
 
+QUOTES = ("<|im_start|>user\nTask: Click on the red colored box.\nPrevious actions:\nnone\nElements:\n"
+          "[0] div red at (49,103)\n[1] div blue at (111,103)\n[2] area red at (49,167)\n[3] a red at (111,167)\n"
+          "<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_a_quoted_line_gives_the_position_the_list_gives_it(table):
+    s = table.session(QUOTES, rows=1, quotes=True)
+    s.text[0] = b"Thought: The red box; div red at ("
+    assert allowed_text(table, s) == {b"4"}  # (49,103), not blue's (111,103) nor the other red ones'
+    s.text[0] += b"49,103"
+    assert allowed_text(table, s) == {b")"}
+    s.text[0] += b")"
+    assert s.allowed(0) is None  # the quote is closed: the thought goes on freely
+    s.text[0] = b"Thought: The red area; area red at ("
+    assert allowed_text(table, s) == {b"4"}  # the longest description that ends here, not its suffix "a red"
+    s.text[0] = b"Thought: The red link; a red at ("
+    assert allowed_text(table, s) == {b"1"}
+    s.text[0] = b"Thought: The red box; div red at (49,103); click it.\nAction: click(start_box='("
+    assert allowed_text(table, s) == {b"4", b"1"}  # the action's own reference: any listed position
+    plain = table.session(QUOTES, rows=1)
+    plain.text[0] = b"Thought: The red box; div red at ("
+    assert plain.allowed(0) is None  # without quotes, a thought is free
+
+
 def test_typed_content_is_copied_from_the_prompt_in_its_case_or_all_upper_or_lower(table):
     s = table.session(PROMPT, rows=1, copy_content=True)
     s.text[0] = b"Action: type(start_box='(68,81)', content='"
