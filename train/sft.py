@@ -180,7 +180,7 @@ def build_model(args: Args, directory: Path) -> None:
                                kv_heads=args.kv_heads, extra_tokens=ACTION_TOKENS, seed=args.seed)
     (directory / "screenwise.json").write_text(json.dumps(
         {"coord_space": "pixels", "prompt": "compact", "element_refs": True, "constrain_references": True,
-         "copy_content": True}, indent=1))
+         "copy_content": True, "constrain_quotes": True}, indent=1))
     print(f"built a tiny Qwen2.5-VL: {info['params']:,} parameters, {info['checkpoint_mb']:.1f} MB", flush=True)
 
 
