@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     out = Path(a.out)
     size = dict(hidden=a.hidden, layers=a.layers, batch_size=a.batch_size, threads=a.threads)
-    sft_args = dict(data_tasks=a.tasks, eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
+    sft_args = dict(data_tasks=a.tasks, balance="tasks", eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
 
     init = a.init
     if not a.skip_pretrain and not a.init:
