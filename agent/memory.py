@@ -81,7 +81,8 @@ UNDESCRIBED = ("textbox", "checkbox", "radio")
 
 
 def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None) -> str:
-    """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``, ``div white at (111,167)``."""
+    """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``,
+    ``div white at (111,167)``."""
     state = f" ({e.state})" if e.state else ""
     text = f" '{e.text[:60]}'" if e.text else ""
     if compact and not e.text and screenshot is not None and e.role not in UNDESCRIBED:

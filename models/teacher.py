@@ -5,8 +5,8 @@ messages' images and answers with the teacher's Thought and action in the canoni
 screen pixels. Served over HTTP (``models/serve.py``) it still reads the env in the serving process.
 
 ``student=True`` answers in the embedded model's form instead (train/student_form.py): element references by
-copied text, and thoughts without coordinates that quote the listed line of a text-less target. Distillation data is recorded this way, so the history in each
-prompt is what the student itself would have written.
+copied text, and thoughts without coordinates that quote the listed line of a text-less target. Distillation
+data is recorded this way, so the history in each prompt is what the student itself would have written.
 """
 
 from __future__ import annotations

@@ -24,15 +24,13 @@ def test_listed_lines_name_only_textless_targets_clicked_by_position():
     elements = [Element(0, "button", "OK", (0, 0, 20, 10)), Element(1, "div", "", (40, 40, 60, 60)),
                 Element(2, "textbox", "", (0, 80, 40, 90))]
     obs = Observation(img, "Click the red box.", elements)
-    actions = [student_action(A.Click((50, 51)), elements), student_action(A.Click((10, 5)), elements),
-               A.Click((21, 85)), A.Click((90, 10))]
-    assert actions[0].at == (50, 50) and actions[1].at == A.ElementRef(text="OK")
+    swatch, button, box = (student_action(A.Click(p), elements) for p in ((50, 51), (10, 5), (21, 86)))
+    assert swatch.at == (50, 50) and button.at == A.ElementRef(text="OK") and box.at == (20, 85)
     # the snapped swatch is quoted with its colour; a text box (whose line only repeats its position), a text
-    # reference and an empty point are not
-    assert listed_lines(actions[:2], obs) == ["div red at (50,50)"]
-    assert student_action(A.Click((21, 86)), elements).at == (20, 85)
-    assert listed_lines([student_action(A.Click((21, 86)), elements)], obs) == []
-    assert listed_lines(actions[3:], obs) == []
+    # reference and a point on nothing are not
+    assert listed_lines([swatch, button], obs) == ["div red at (50,50)"]
+    assert listed_lines([box], obs) == []
+    assert listed_lines([A.Click((90, 10))], obs) == []
 
 
 def test_recorded_click_color_thought_copies_a_line_of_its_own_prompt(tmp_path):
