@@ -76,6 +76,9 @@ def color_name(img: Image.Image, bbox: tuple[int, int, int, int]) -> str:
     return min(PALETTE, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), PALETTE[n])))
 
 
+LIST_LIMIT = 40
+"""Elements the list shows; the rest are summed up as ``... N more``."""
+
 UNDESCRIBED = ("textbox", "checkbox", "radio")
 """Text-less roles the compact list does not describe by colour: the role already says what they are."""
 
@@ -91,7 +94,7 @@ def element_line(e: Element, compact: bool = False, screenshot: Image.Image | No
     return f"{e.role}{text}{state}{where}"
 
 
-def describe_elements(elements: list[Element], limit: int = 40, compact: bool = False,
+def describe_elements(elements: list[Element], limit: int = LIST_LIMIT, compact: bool = False,
                       screenshot: Image.Image | None = None) -> str:
     """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
 

@@ -52,14 +52,14 @@ def test_sft_draw_balances_tasks_or_walks_shuffled_epochs():
     import collections
     import random
 
-    from train.sft import draw
+    from train.sft import by_task, draw
 
     examples = [{"task": "long"}] * 90 + [{"task": "short"}] * 10
-    idx, order = draw(examples, [], 4000, random.Random(0), "tasks")
+    idx, order = draw(len(examples), [], 4000, random.Random(0), by_task(examples))
     share = collections.Counter(examples[i]["task"] for i in idx)["short"] / len(idx)
     assert 0.45 < share < 0.55 and order == []
     seen, order = [], []
     for _ in range(25):  # 25 batches of 8 = two epochs over the 100 examples
-        idx, order = draw(examples, order, 8, random.Random(len(seen)))
+        idx, order = draw(len(examples), order, 8, random.Random(len(seen)))
         seen += idx
     assert sorted(seen[:100]) == list(range(100)) and sorted(seen[100:200]) == list(range(100))

@@ -100,20 +100,26 @@ def load_examples(dirs: list[str], tasks: str = "") -> list[dict]:
     return examples
 
 
-def draw(examples: list[dict], order: list[int], n: int, rng: random.Random, balance: str = "") -> tuple[list, list]:
-    """The indices of a batch's ``n`` data examples, and what is left of the shuffled epoch ``order``.
+def by_task(examples: list[dict]) -> dict[str, list[int]]:
+    """Each task's example indices."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e["task"], []).append(i)
+    return groups
 
-    Without ``balance`` the examples are taken in a shuffled order, epoch after epoch. With ``"tasks"`` each
-    one's task is drawn uniformly among the tasks present, then one of its steps (with replacement).
+
+def draw(size: int, order: list[int], n: int, rng: random.Random,
+         tasks: dict[str, list[int]] | None = None) -> tuple[list, list]:
+    """The indices of a batch's ``n`` data examples (of ``size``), and what is left of the shuffled epoch ``order``.
+
+    Without ``tasks`` the examples are taken in a shuffled order, epoch after epoch. With ``tasks``
+    (``by_task``), each one's task is drawn uniformly, then one of its steps (with replacement).
     """
-    if balance == "tasks":
-        by_task: dict[str, list[int]] = {}
-        for i, e in enumerate(examples):
-            by_task.setdefault(e["task"], []).append(i)
-        tasks = sorted(by_task)
-        return [rng.choice(by_task[rng.choice(tasks)]) for _ in range(n)], order
+    if tasks:
+        names = sorted(tasks)
+        return [rng.choice(tasks[rng.choice(names)]) for _ in range(n)], order
     while len(order) < n:
-        fresh = list(range(len(examples)))
+        fresh = list(range(size))
         rng.shuffle(fresh)
         order = order + fresh
     return order[:n], order[n:]
@@ -257,6 +263,7 @@ def train(args: Args) -> Path:
 
     if args.balance not in ("", "tasks"):
         raise SystemExit(f"--balance takes '' or 'tasks', not {args.balance!r}")
+    tasks = by_task(examples) if args.balance == "tasks" else None
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, order = 0, []
     if state_path.exists():  # resume
@@ -281,7 +288,7 @@ def train(args: Args) -> Path:
     while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
         t_step = time.time()
         n_data = args.batch_size - n_synthetic
-        idx, order = draw(examples, order, n_data, rng, args.balance)
+        idx, order = draw(len(examples), order, n_data, rng, tasks)
         batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)

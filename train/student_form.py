@@ -78,14 +78,14 @@ def listed_lines(actions, obs) -> list[str]:
     Only elements the list describes (by colour: swatches, shapes, icons) are quoted: a text box's line
     (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
     """
-    from agent.memory import UNDESCRIBED, element_line
+    from agent.memory import LIST_LIMIT, UNDESCRIBED, element_line
 
     lines = []
     for action in actions:
         at = getattr(action, "at", None)
         if at is None or isinstance(at, A.ElementRef):
             continue
-        for e in obs.elements[:40]:  # the list the prompt shows (agent/memory.py describe_elements' limit)
+        for e in obs.elements[:LIST_LIMIT]:  # the elements the prompt's list shows
             if not e.text and e.role not in UNDESCRIBED and tuple(e.center) == tuple(at):
                 lines.append(element_line(e, compact=True, screenshot=obs.screenshot))
                 break
