@@ -67,6 +67,11 @@ def checkpoint_of(run: Path) -> Path:
     return run / "checkpoint"
 
 
+def pool_seed_sets(summaries: list[dict], tasks: list[str]) -> dict[str, float]:
+    """Each task's success over several bench summaries of equal size (one per seed set)."""
+    return {t: sum(s["per_task"][t]["success"] for s in summaries) / len(summaries) for t in tasks}
+
+
 def plot(rows: list[tuple[str, float]], path: Path) -> None:
     import matplotlib
 
@@ -118,13 +123,9 @@ def main(argv=None) -> None:
     rows = []
     for label, ckpt in runs.items():
         tag = label.split(" (")[0].lower().replace(" ", "-")
-        per_task = {t: 0.0 for t in tasks}
-        for offset in offsets:
-            summary = run_bench(BenchConfig(policy=f"hf:{ckpt}", tasks=a.tasks, seeds=a.eval_seeds,
-                                            seed_offset=offset, max_steps=MAX_STEPS, workers=2,
-                                            out=str(out / "eval" / f"{tag}-{offset}"), quiet=True))
-            for t in tasks:
-                per_task[t] += summary["per_task"][t]["success"] / len(offsets)
+        per_task = pool_seed_sets([run_bench(BenchConfig(
+            policy=f"hf:{ckpt}", tasks=a.tasks, seeds=a.eval_seeds, seed_offset=offset, max_steps=MAX_STEPS,
+            workers=2, out=str(out / "eval" / f"{tag}-{offset}"), quiet=True)) for offset in offsets], tasks)
         mean = sum(per_task.values()) / len(tasks)
         rows.append((label, mean, per_task))
         print(f"[r1] {label}: {mean:.1%}", flush=True)
