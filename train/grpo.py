@@ -21,6 +21,12 @@ Added for multi-task, multi-turn batches: ``--loss-agg episode`` weighs every ep
 with its episodes' length; ``--task-weights signal`` gives tasks whose groups are likely to differ more of an
 iteration's prompts, a cheap stand-in for DAPO's refill of skipped groups.
 
+``--distill-data DIR --distill-steps K`` interleaves distillation with the RL: after each update, K SFT steps on
+the teachers' successful steps of ``--distill-tasks`` (their own optimizer), in the manner of PPO-ptx (InstructGPT's
+pretraining term, here teacher data) and of the SFT/RL interleaving of later reasoning-model work. Reward can only
+sharpen what the policy already finds; a task the teacher demonstrates from what the student sees can also be
+taught directly. The two are logged apart (``distill_loss``, ``distill_s``) and both count in ``--minutes``.
+
 Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
 overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
 schedule beyond a linear warmup (``warmup``); reward models; rollout/trainer logprob mismatch corrections (old
@@ -189,6 +195,19 @@ class Args:
     val_seed_offset: int = 50_000
     save_rollouts: bool = False
     """Write every episode as a trajectory (agent/trajectory.py) under out/rollouts/ for the viewer."""
+    distill_data: str = ""
+    """Teacher trajectory directories (a,b): with ``distill_steps``, every iteration also takes that many SFT
+    steps on their successful steps (train/sft.py's loss and batches, tasks drawn uniformly), with an optimizer
+    of its own. Reward teaches what the policy can find; the teacher's replies teach what it cannot."""
+    distill_tasks: str = ""
+    """The tasks whose teacher steps are used ('' : all training tasks). Leave out tasks where the teacher acts
+    on what the student cannot see (the tab or folder a hidden link is in): copying it teaches guessing."""
+    distill_steps: int = 0
+    """SFT steps per iteration (0: none, plain GRPO)."""
+    distill_batch: int = 8
+    distill_lr: float = 5e-4
+    update_threads: int = 0
+    """torch threads for the update and distillation steps, when the pages are idle (0: ``threads``)."""
     threads: int = 1
     seed: int = 0
     quiet: bool = False
@@ -633,6 +652,44 @@ def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random
             "updates": len(grad_norms), "lr": opt.param_groups[0]["lr"]}
 
 
+# -- distillation ----------------------------------------------------------------------------------------------
+
+class Distiller:
+    """Interleaved SFT on teacher steps (``distill_*`` args): the update train/sft.py makes, ``distill_steps`` times
+    an iteration, on its own AdamW, with a batch's tasks drawn uniformly (``sft.draw`` with ``by_task``)."""
+
+    def __init__(self, args: Args, policy, params: list, tasks: list, state: dict | None):
+        from train import sft
+
+        self.args, self.policy, self.params = args, policy, params
+        names = args.distill_tasks or ",".join(getattr(t, "id", t) for t in tasks)
+        examples = sft.load_examples([d for d in args.distill_data.split(",") if d], names)
+        self.examples = [e for e in examples if sft.token_length(policy, e) <= 1024]
+        if not self.examples:
+            raise SystemExit(f"--distill-data {args.distill_data}: no successful teacher steps of {names}")
+        self.by_task = sft.by_task(self.examples)
+        self.opt = torch.optim.AdamW(params, lr=args.distill_lr, weight_decay=0.0)
+        if state and state.get("distill_opt"):
+            self.opt.load_state_dict(state["distill_opt"])
+        print(f"distillation: {len(self.examples)} teacher steps of {len(self.by_task)} tasks, "
+              f"{args.distill_steps} steps of {args.distill_batch} an iteration", flush=True)
+
+    def steps(self, rng: random.Random) -> dict:
+        """``distill_steps`` optimizer steps; returns the mean loss and the seconds they took."""
+        from train import sft
+
+        t0, losses = time.perf_counter(), []
+        for _ in range(self.args.distill_steps):
+            idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch, rng, self.by_task)
+            loss = self.policy.model(**sft.collate(self.policy, [self.examples[i] for i in idx])).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.params, self.args.grad_clip)
+            self.opt.step()
+            self.opt.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+        return {"distill_loss": sum(losses) / len(losses), "distill_s": round(time.perf_counter() - t0, 2)}
+
+
 # -- model -----------------------------------------------------------------------------------------------------
 
 def load_policy(args: Args, checkpoint: Path, base: str):
@@ -799,7 +856,7 @@ def rollout_stats(episodes: list[Episode]) -> dict:
 
 def budget_left_after(metrics: list[dict], seconds: float, args: Args) -> bool:
     """Whether the wall-clock budget outlasts the iterations logged so far plus ``seconds``."""
-    spent = sum(m.get("rollout_s", 0) + m.get("update_s", 0) for m in metrics) + seconds
+    spent = sum(m.get("rollout_s", 0) + m.get("update_s", 0) + m.get("distill_s", 0) for m in metrics) + seconds
     return not args.minutes or spent < 60 * args.minutes
 
 
@@ -811,7 +868,8 @@ def kl_text(kl: float | None) -> str:
 def metrics_line(m: dict) -> str:
     return (f"iter {m['iteration']}: reward {m['reward']:.3f} success {m['success']:.1%} kl {kl_text(m['kl'])} "
             f"clip {m['clip_frac']:.3f} groups {m['groups_used']}/{m['groups']} {m['tokens_per_s']:.0f} tok/s "
-            f"{m['episodes_per_s']:.2f} ep/s ({m['rollout_s']:.1f} s rollout, {m['update_s']:.1f} s update)")
+            f"{m['episodes_per_s']:.2f} ep/s ({m['rollout_s']:.1f} s rollout, {m['update_s']:.1f} s update"
+            + (f", {m['distill_s']:.1f} s distillation, loss {m['distill_loss']:.3f})" if "distill_s" in m else ")"))
 
 
 # -- training --------------------------------------------------------------------------------------------------
@@ -866,6 +924,7 @@ def train(args: Args) -> Path:
           f"{sum(p.numel() for p in params):,} trained" + (" (LoRA)" if peft_model else ""), flush=True)
 
     tasks = resolve_tasks(args.tasks)
+    distiller = Distiller(args, policy, params, tasks, state) if args.distill_steps else None
     config = config_for(f"hf:{checkpoint}")
     config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
                             "max_tokens": args.max_tokens, "best_of": 1})
@@ -882,7 +941,8 @@ def train(args: Args) -> Path:
     def save() -> None:
         save_checkpoint(policy, peft_model, checkpoint)
         torch.save({"opt": opt.state_dict(), "iteration": iteration, "python_rng": random.getstate(),
-                    "torch_rng": torch.get_rng_state()}, out / "state.pt.tmp")
+                    "torch_rng": torch.get_rng_state(),
+                    "distill_opt": distiller.opt.state_dict() if distiller else None}, out / "state.pt.tmp")
         os.replace(out / "state.pt.tmp", state_path)
 
     best = out / "best"
@@ -945,18 +1005,22 @@ def train(args: Args) -> Path:
             if args.temperature != 1.0:
                 tempered_old_logprobs(units, policy, args.temperature)
 
-            # -- update
+            # -- update (then the interleaved distillation steps), with the update threads: the pages are idle
             net.train()
+            torch.set_num_threads(args.update_threads or args.threads)
             stats = update(policy, params, opt, units, args, random.Random(f"{args.seed}:{iteration}"),
                            sum(m.get("updates", 0) for m in metrics))
             if not args.beta:
                 stats["kl"] = None
+            if distiller:
+                stats.update(distiller.steps(random.Random(f"{args.seed}:distill:{iteration}")))
+            torch.set_num_threads(args.threads)
             net.eval()
             iteration += 1
             save()
             if args.vllm:
                 sync_vllm(args, generator, policy, peft_model, checkpoint)
-            update_s = time.perf_counter() - t1
+            update_s = time.perf_counter() - t1 - stats.get("distill_s", 0.0)
 
             # -- log
             record = {"iteration": iteration, **rollout_stats(episodes), **stats, "groups": len(prompts),
