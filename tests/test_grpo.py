@@ -118,6 +118,15 @@ def test_wall_clock_budget_counts_logged_iterations_and_evaluations_are_free():
     assert not budget_left_after(logged + logged[1:], 0.0, Args(minutes=2))  # a resumed run counts what it spent
 
 
+def test_an_iteration_starts_only_if_one_as_long_as_the_last_fits():
+    from train.grpo import next_iteration_fits
+
+    assert next_iteration_fits([{"iteration": 0, "eval_success": 0.5}], Args(minutes=1))  # nothing timed yet
+    one = {"iteration": 1, "rollout_s": 20.0, "update_s": 10.0, "distill_s": 5.0}  # 35 s
+    assert next_iteration_fits([one], Args(minutes=71 / 60))       # 35 + 35 < 71
+    assert not next_iteration_fits([one], Args(minutes=69 / 60))   # a second one would end at 70 s, past 69
+
+
 def test_validation_keeps_the_best_checkpoint(tmp_path):
     from train.grpo import keep_if_best
 
@@ -440,3 +449,30 @@ def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
     start = torch.cat([p.detach().flatten() for p in model.model.parameters() if p.requires_grad])
     assert (after[0] - start).abs().max() > 1e-6
     assert torch.allclose(after[0], after[1], atol=1e-6)
+
+
+def test_interleaved_distillation_moves_the_weights_when_every_group_is_flat(tiny, tmp_path):
+    """A random model's groups are all flat (no shaping reward), so GRPO has nothing to learn from; the
+    distillation steps on recorded teacher episodes still train it, log their loss and time, count in the budget
+    and save their optimizer with the run's state."""
+    from agent.bench import BenchConfig, run_bench
+
+    data = tmp_path / "teacher"
+    run_bench(BenchConfig(policy="model:teacher:student", tasks="click-button", seeds=2, out=str(data), quiet=True))
+    out = tmp_path / "grpo"
+    cmd = [sys.executable, "-m", "train.grpo", "--init", str(tiny), "--out", str(out), "--tasks",
+           "click-button", "--seeds-per-iter", "1", "--group", "2", "--max-steps", "1", "--max-tokens", "8",
+           "--iters", "2", "--workers", "2", "--quiet", "--distill-data", str(data), "--distill-steps", "3",
+           "--distill-batch", "2", "--distill-lr", "1e-3", "--update-threads", "1"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "distillation: 2 teacher steps of 1 tasks" in done.stdout
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["groups_used"] for m in metrics] == [0, 0] and [m["updates"] for m in metrics] == [0, 0]
+    assert all(m["distill_s"] > 0 and math.isfinite(m["distill_loss"]) for m in metrics)
+    assert metrics[1]["distill_loss"] < metrics[0]["distill_loss"], "the same two teacher steps, fitted"
+    before, after = weights(tiny), weights(out / "checkpoint")
+    assert any(not torch.equal(before[k], after[k]) for k in before), "distillation changed no parameter"
+    assert torch.load(out / "state.pt", weights_only=False)["distill_opt"]["state"], "no optimizer state saved"
+    args = Args(minutes=1)
+    assert not budget_left_after([{"rollout_s": 1, "update_s": 1, "distill_s": 58.5}], 0.0, args)

@@ -115,8 +115,9 @@ class Args:
     iters: int = 50
     """Iterations in all (a resumed run continues to this number)."""
     minutes: float = 0.0
-    """Wall-clock budget for training (rollouts + updates, evaluations excluded; 0: none). The run stops after
-    the iteration that crosses it and evaluates; a resumed run counts the minutes it already spent."""
+    """Wall-clock budget for training (rollouts + updates + distillation, evaluations excluded; 0: none). An
+    iteration starts only if one as long as the last fits in what is left, so the run ends inside the budget and
+    evaluates; a resumed run counts the minutes it already spent."""
     seed_offset: int = 0
     """Training seeds are seed_offset, seed_offset + 1, ... (eval seeds sit far away, at eval_seed_offset)."""
     repeat_seeds: bool = False
@@ -854,10 +855,21 @@ def rollout_stats(episodes: list[Episode]) -> dict:
             "errors": len(episodes) - len(ok), "tokens": sum(len(s.token_ids) for s in steps)}
 
 
+def iteration_seconds(m: dict) -> float:
+    """The training seconds an iteration's metrics record counts (0 for an evaluation-only record)."""
+    return m.get("rollout_s", 0) + m.get("update_s", 0) + m.get("distill_s", 0)
+
+
 def budget_left_after(metrics: list[dict], seconds: float, args: Args) -> bool:
     """Whether the wall-clock budget outlasts the iterations logged so far plus ``seconds``."""
-    spent = sum(m.get("rollout_s", 0) + m.get("update_s", 0) + m.get("distill_s", 0) for m in metrics) + seconds
+    spent = sum(iteration_seconds(m) for m in metrics) + seconds
     return not args.minutes or spent < 60 * args.minutes
+
+
+def next_iteration_fits(metrics: list[dict], args: Args) -> bool:
+    """Whether an iteration as long as the last logged one still ends inside the budget."""
+    timed = [iteration_seconds(m) for m in metrics if iteration_seconds(m)]
+    return budget_left_after(metrics, timed[-1] if timed else 0.0, args)
 
 
 def kl_text(kl: float | None) -> str:
@@ -961,12 +973,9 @@ def train(args: Args) -> Path:
 
     from tqdm import tqdm
 
-    def budget_left() -> bool:
-        return budget_left_after(metrics, 0.0, args)
-
     bar = tqdm(total=args.iters, initial=iteration, unit="it", dynamic_ncols=True, desc="grpo", disable=args.quiet)
     try:
-        while iteration < args.iters and budget_left():
+        while iteration < args.iters and next_iteration_fits(metrics, args):
             # -- rollout: G episodes of every prompt with the current weights
             t0 = time.perf_counter()
             prompts = iteration_prompts(tasks, args, iteration, metrics)
@@ -1029,7 +1038,8 @@ def train(args: Args) -> Path:
                       "episodes_per_s": len(episodes) / rollout_s, "rollout_s": round(rollout_s, 2),
                       "update_s": round(update_s, 2), "units": len(units),
                       **({} if args.ray else {"replies_per_decode": round(sharing, 2)})}
-            last = iteration == args.iters or not budget_left_after(metrics, rollout_s + update_s, args)
+            this_s = rollout_s + update_s + stats.get("distill_s", 0.0)
+            last = iteration == args.iters or not budget_left_after(metrics, 2 * this_s, args)  # as the loop sees it
             if args.val_seeds and (iteration % args.val_every == 0 or last):
                 record.update(evaluate(args, checkpoint, f"iter{iteration:05d}", "val"))
                 record["best"] = keep_if_best(metrics, record, checkpoint, best)
