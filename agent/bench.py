@@ -168,7 +168,7 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
     tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
-    if cfg.policy in ("teacher", "model:teacher", "model:teacher:student") or cfg.policy.startswith("dagger:"):
+    if cfg.policy in ("teacher", "model:teacher", "model:teacher:student", "model:teacher:visible") or cfg.policy.startswith("dagger:"):
         missing = [t.id for t in tasks if not t.has_teacher]
         if missing and cfg.tasks != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")

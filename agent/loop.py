@@ -258,7 +258,7 @@ def screen_key(obs) -> str:
     return h.hexdigest()
 
 
-SMALL_MODEL_SPECS = ("embedded", "teacher:student")
+SMALL_MODEL_SPECS = ("embedded", "teacher:student", "teacher:visible")
 
 
 def config_for(spec: str) -> AgentConfig:

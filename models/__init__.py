@@ -5,6 +5,8 @@
 - ``embedded``: the checkpoint shipped in this repo (models/embedded/checkpoint), run with transformers;
 - ``teacher``: the privileged scripted teachers (needs the env: ``load_model("teacher", env=env)``);
   ``teacher:student`` answers in the embedded model's form (element references, short thoughts);
+  ``teacher:visible`` does too, and searches where the privileged teacher would look behind closed panels
+  (envs/teachers/visible.py);
 - ``hf:DIR`` or a directory: any local HF VLM of the Qwen2.5-VL family, run with transformers;
 - ``http://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
 - ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``);
@@ -18,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
+TEACHER_SPECS = ("teacher", "teacher:student", "teacher:visible")
 CARD = "screenwise.json"  # in a checkpoint dir: how the model wants to be prompted
 
 
@@ -31,12 +34,12 @@ def model_card(spec: str) -> dict:
 
 def load_model(spec: str, env=None, coord_space: str | None = None):
     kw = {"coord_space": coord_space} if coord_space else {}
-    if spec in ("teacher", "teacher:student"):
+    if spec in TEACHER_SPECS:
         from models.teacher import TeacherModel
 
         if env is None:
             raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
-        return TeacherModel(env, student=spec == "teacher:student")
+        return TeacherModel(env, student=spec != "teacher", visible=spec == "teacher:visible")
     if spec.startswith("scripted:"):
         import json
 

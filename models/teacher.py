@@ -7,6 +7,8 @@ screen pixels. Served over HTTP (``models/serve.py``) it still reads the env in 
 ``student=True`` answers in the embedded model's form instead (train/student_form.py): element references by
 copied text, and thoughts without coordinates that quote the listed line of a text-less target. Distillation
 data is recorded this way, so the history in each prompt is what the student itself would have written.
+``visible=True`` (with ``student``) takes the visible-state teacher where a task has one
+(envs/teachers/visible.py): it searches the tabs or sections in order instead of naming the hidden one.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from models.base import Generation
 class TeacherModel:
     coord_space = "pixels"
 
-    def __init__(self, env, student: bool = False):
+    def __init__(self, env, student: bool = False, visible: bool = False):
         self.env = env
         self.student = student
-        self.name = "teacher:student" if student else "teacher"
+        self.visible = visible
+        self.name = "teacher:visible" if visible else "teacher:student" if student else "teacher"
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
                  max_tokens: int = 256) -> list[Generation]:
-        thought, action = self.env.task.teacher(self.env.obs, self.env.page)
+        thought, action = (self.env.task.teacher(self.env.obs, self.env.page, visible=True) if self.visible
+                          else self.env.task.teacher(self.env.obs, self.env.page))
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
         if self.student:
             from train.student_form import listed_lines, student_action, student_thought

@@ -463,16 +463,26 @@ def test_interleaved_distillation_moves_the_weights_when_every_group_is_flat(tin
     cmd = [sys.executable, "-m", "train.grpo", "--init", str(tiny), "--out", str(out), "--tasks",
            "click-button", "--seeds-per-iter", "1", "--group", "2", "--max-steps", "1", "--max-tokens", "8",
            "--iters", "2", "--workers", "2", "--quiet", "--distill-data", str(data), "--distill-steps", "3",
-           "--distill-batch", "2", "--distill-lr", "1e-3", "--update-threads", "1"]
+           "--distill-batch", "2", "--distill-lr", "1e-3", "--update-threads", "1", "--distill-first", "4"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "distillation: 2 teacher steps of 1 tasks" in done.stdout
+    assert "distilled 4 steps first" in done.stdout
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    first, metrics = metrics[0], metrics[1:]
+    assert first["iteration"] == 0 and first["distill_first"] == 4 and first["distill_s"] > 0
     assert [m["groups_used"] for m in metrics] == [0, 0] and [m["updates"] for m in metrics] == [0, 0]
     assert all(m["distill_s"] > 0 and math.isfinite(m["distill_loss"]) for m in metrics)
     assert metrics[1]["distill_loss"] < metrics[0]["distill_loss"], "the same two teacher steps, fitted"
     before, after = weights(tiny), weights(out / "checkpoint")
     assert any(not torch.equal(before[k], after[k]) for k in before), "distillation changed no parameter"
     assert torch.load(out / "state.pt", weights_only=False)["distill_opt"]["state"], "no optimizer state saved"
+    # resuming for one more iteration does not distil "first" again
+    more = subprocess.run([*cmd[:cmd.index("--iters") + 1], "3", *cmd[cmd.index("--iters") + 2:]], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert "resuming at iteration 2" in more.stdout and "distilled 4 steps first" not in more.stdout
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["iteration"] for m in metrics] == [0, 1, 2, 3] and sum("distill_first" in m for m in metrics) == 1
     args = Args(minutes=1)
     assert not budget_left_after([{"rollout_s": 1, "update_s": 1, "distill_s": 58.5}], 0.0, args)

@@ -63,3 +63,54 @@ def test_sft_draw_balances_tasks_or_walks_shuffled_epochs():
         idx, order = draw(len(examples), order, 8, random.Random(len(seen)))
         seen += idx
     assert sorted(seen[:100]) == list(range(100)) and sorted(seen[100:200]) == list(range(100))
+
+
+def test_visible_teachers_search_in_order_and_act_only_on_what_the_prompt_lists(tmp_path):
+    """teacher:visible opens tabs and sections in order until the link is listed; it never names a hidden one."""
+    import re
+
+    run_bench(BenchConfig(policy="model:teacher:visible", tasks="click-tab-2-hard,click-collapsible-2-nodelay",
+                          seeds=4, seed_offset=9000, max_steps=8, out=str(tmp_path), quiet=True))
+    results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 8 and all(r["success"] for r in results)
+    searched = 0
+    for f in tmp_path.glob("trajectories/*/*/episode.jsonl"):
+        steps = [s for s in map(json.loads, f.read_text().splitlines()) if s["type"] == "step"]
+        misses = 0
+        for s in steps:
+            listed = s["prompt"][-1]["content"][-1]["text"].split("Elements:\n")[1]
+            named = re.search(r"element='([^']*)'", s["raw_output"]).group(1)
+            want = re.search(r"The link '([^']*)'", s["thought"]).group(1)
+            assert f"'{named}'" in listed, (named, listed)  # every click names a listed element
+            if " is shown" in s["thought"]:
+                assert named == want
+            else:  # the link is not listed: the next head after the open one (the first when none is open)
+                assert f"'{want}'" not in listed
+                opened = re.search(r"and (?:the tab )?'([^']*)' is open", s["thought"])
+                heads = re.findall(r"(?:presentation|tab) '((?:Section #)?\d)'", listed)
+                assert named == (heads[heads.index(opened.group(1)) + 1] if opened else heads[0]), s["thought"]
+                misses += 1
+        searched += misses >= 2
+    assert searched >= 1  # some episode opened two heads before finding the link
+
+
+def test_visible_tree_teacher_opens_closed_folders_until_the_name_is_listed(tmp_path):
+    import re
+
+    run_bench(BenchConfig(policy="model:teacher:visible", tasks="navigate-tree", seeds=6, seed_offset=9000,
+                          max_steps=8, out=str(tmp_path), quiet=True))
+    results = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 6 and all(r["success"] for r in results)
+    opened = 0
+    for f in tmp_path.glob("trajectories/*/*/episode.jsonl"):
+        for s in (s for s in map(json.loads, f.read_text().splitlines()) if s["type"] == "step"):
+            listed = s["prompt"][-1]["content"][-1]["text"].split("Elements:\n")[1]
+            want = re.search(r'named "([^"]*)"', s["prompt"][-1]["content"][-1]["text"]).group(1)
+            named = re.search(r"element='([^']*)'", s["raw_output"]).group(1)
+            assert f"'{named}'" in listed
+            if "is not shown" in s["thought"]:
+                assert f"'{want}'" not in listed and named != want and "closed folder" in s["thought"]
+                opened += 1
+            else:
+                assert named == want
+    assert opened >= 1

@@ -205,6 +205,9 @@ class Args:
     on what the student cannot see (the tab or folder a hidden link is in): copying it teaches guessing."""
     distill_steps: int = 0
     """SFT steps per iteration (0: none, plain GRPO)."""
+    distill_first: int = 0
+    """SFT steps before the first iteration, inside the budget: the RL then starts from a policy that already
+    writes the teacher's form, instead of rewarding the old one while distillation teaches the new one."""
     distill_batch: int = 8
     distill_lr: float = 5e-4
     update_threads: int = 0
@@ -675,12 +678,12 @@ class Distiller:
         print(f"distillation: {len(self.examples)} teacher steps of {len(self.by_task)} tasks, "
               f"{args.distill_steps} steps of {args.distill_batch} an iteration", flush=True)
 
-    def steps(self, rng: random.Random) -> dict:
-        """``distill_steps`` optimizer steps; returns the mean loss and the seconds they took."""
+    def steps(self, rng: random.Random, n: int | None = None) -> dict:
+        """``n`` (default ``distill_steps``) optimizer steps; returns the mean loss and the seconds they took."""
         from train import sft
 
         t0, losses = time.perf_counter(), []
-        for _ in range(self.args.distill_steps):
+        for _ in range(self.args.distill_steps if n is None else n):
             idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch, rng, self.by_task)
             loss = self.policy.model(**sft.collate(self.policy, [self.examples[i] for i in idx])).loss
             loss.backward()
@@ -936,7 +939,7 @@ def train(args: Args) -> Path:
           f"{sum(p.numel() for p in params):,} trained" + (" (LoRA)" if peft_model else ""), flush=True)
 
     tasks = resolve_tasks(args.tasks)
-    distiller = Distiller(args, policy, params, tasks, state) if args.distill_steps else None
+    distiller = Distiller(args, policy, params, tasks, state) if args.distill_steps or args.distill_first else None
     config = config_for(f"hf:{checkpoint}")
     config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
                             "max_tokens": args.max_tokens, "best_of": 1})
@@ -970,6 +973,23 @@ def train(args: Args) -> Path:
         metrics.append(record)
         with open(metrics_path, "a") as f:
             f.write(json.dumps(metrics[-1]) + "\n")
+
+    if distiller and args.distill_first and not any("distill_first" in m for m in metrics):
+        # -- distillation before the first iteration; its seconds count in the budget (iteration_seconds)
+        net.train()
+        torch.set_num_threads(args.update_threads or args.threads)
+        record = {"iteration": 0, "distill_first": args.distill_first,
+                  **distiller.steps(random.Random(f"{args.seed}:distill:first"), args.distill_first)}
+        torch.set_num_threads(args.threads)
+        net.eval()
+        save()
+        if args.vllm:
+            sync_vllm(args, generator, policy, peft_model, checkpoint)
+        metrics.append(record)
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(f"distilled {args.distill_first} steps first: loss {record['distill_loss']:.3f}, "
+              f"{record['distill_s']:.1f} s", flush=True)
 
     from tqdm import tqdm
 

@@ -71,10 +71,11 @@ class MiniWoBTask:
         raw, done, reason = page.evaluate(REWARD_JS)
         return (float(raw) if done else 0.0), bool(done), {"reason": reason}
 
-    def teacher(self, obs, page):
-        from envs.teachers import TEACHERS
+    def teacher(self, obs, page, visible: bool = False):
+        """The privileged teacher's (thought, action); ``visible``: the visible-state one where there is one."""
+        from envs.teachers import TEACHERS, VISIBLE
 
-        return TEACHERS[self.id](obs, page)
+        return (VISIBLE if visible and self.id in VISIBLE else TEACHERS)[self.id](obs, page)
 
     @property
     def has_teacher(self) -> bool:

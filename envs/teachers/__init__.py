@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Callable
 
 TEACHERS: dict[str, Callable] = {}
+VISIBLE: dict[str, Callable] = {}
+"""Visible-state teachers (envs/teachers/visible.py): for the tasks where the privileged teacher acts on what the
+screen hides, a teacher that decides from what it shows. Distillation data uses them (``teacher:visible``)."""
 
 
 def teacher(*names: str):
@@ -26,5 +29,19 @@ def teacher(*names: str):
     return register
 
 
+def visible_teacher(*names: str):
+    """Register a visible-state teacher for one or more task ids (each must also have a privileged one)."""
+
+    def register(fn):
+        for name in names:
+            if name in VISIBLE:
+                raise ValueError(f"two visible-state teachers for {name}")
+            VISIBLE[name] = fn
+        return fn
+
+    return register
+
+
 # Importing the modules registers their teachers.
 from envs.teachers import basic, composite, forms, visual, widgets  # noqa: E402,F401
+from envs.teachers import visible  # noqa: E402,F401
