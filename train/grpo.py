@@ -26,6 +26,7 @@ the teachers' successful steps of ``--distill-tasks`` (their own optimizer), in 
 pretraining term, here teacher data) and of the SFT/RL interleaving of later reasoning-model work. Reward can only
 sharpen what the policy already finds; a task the teacher demonstrates from what the student sees can also be
 taught directly. The two are logged apart (``distill_loss``, ``distill_s``) and both count in ``--minutes``.
+``--distill-first N`` takes N of those steps before the first rollout, so the RL starts from the teacher's form.
 
 Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
 overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
@@ -202,7 +203,8 @@ class Args:
     of its own. Reward teaches what the policy can find; the teacher's replies teach what it cannot."""
     distill_tasks: str = ""
     """The tasks whose teacher steps are used ('' : all training tasks). Leave out tasks where the teacher acts
-    on what the student cannot see (the tab or folder a hidden link is in): copying it teaches guessing."""
+    on what the student cannot see (the tab or folder a hidden link is in): copying it teaches guessing. Or record
+    those tasks with ``--policy model:teacher:visible``, whose teachers search instead (envs/teachers/visible.py)."""
     distill_steps: int = 0
     """SFT steps per iteration (0: none, plain GRPO)."""
     distill_first: int = 0
