@@ -28,8 +28,8 @@ class TeacherModel:
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
                  max_tokens: int = 256) -> list[Generation]:
-        thought, action = (self.env.task.teacher(self.env.obs, self.env.page, visible=True) if self.visible
-                          else self.env.task.teacher(self.env.obs, self.env.page))
+        kw = {"visible": True} if self.visible else {}  # desktop tasks' teachers take no such argument
+        thought, action = self.env.task.teacher(self.env.obs, self.env.page, **kw)
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
         if self.student:
             from train.student_form import listed_lines, student_action, student_thought

@@ -16,30 +16,26 @@ VISIBLE: dict[str, Callable] = {}
 screen hides, a teacher that decides from what it shows. Distillation data uses them (``teacher:visible``)."""
 
 
-def teacher(*names: str):
-    """Register a teacher for one or more task ids."""
+def _registrar(table: dict[str, Callable], what: str):
+    """A decorator factory that registers a function in ``table`` for one or more task ids."""
 
-    def register(fn):
-        for name in names:
-            if name in TEACHERS:
-                raise ValueError(f"two teachers for {name}")
-            TEACHERS[name] = fn
-        return fn
+    def by_names(*names: str):
+        def register(fn):
+            for name in names:
+                if name in table:
+                    raise ValueError(f"two {what}s for {name}")
+                table[name] = fn
+            return fn
 
-    return register
+        return register
+
+    return by_names
 
 
-def visible_teacher(*names: str):
-    """Register a visible-state teacher for one or more task ids (each must also have a privileged one)."""
-
-    def register(fn):
-        for name in names:
-            if name in VISIBLE:
-                raise ValueError(f"two visible-state teachers for {name}")
-            VISIBLE[name] = fn
-        return fn
-
-    return register
+teacher = _registrar(TEACHERS, "teacher")
+"""Register a teacher for one or more task ids: ``@teacher("click-tab", ...)``."""
+visible_teacher = _registrar(VISIBLE, "visible-state teacher")
+"""Register a visible-state teacher for task ids that also have a privileged one."""
 
 
 # Importing the modules registers their teachers.

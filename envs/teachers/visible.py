@@ -24,17 +24,13 @@ from __future__ import annotations
 from agent import actions as A
 from envs.teachers import visible_teacher
 from envs.teachers.dom import first, query, quoted
-from envs.teachers.widgets import _animating, _inside, _links
+from envs.teachers.widgets import _animating, _inside, _links, _pt
 
 
 def _shown_link(page, want: str) -> dict | None:
     """A link with the wanted text on the screenshot (a closed panel's links are not displayed, so not found)."""
     links = [a for a in _links(page, want) if _inside(a)]
     return links[0] if links else None
-
-
-def _point(el: dict) -> tuple[int, int]:
-    return el["x"], el["y"]
 
 
 def search_step(want: str, link: dict | None, labels: list[str], heads: list[dict], open_index: int | None,
@@ -46,14 +42,13 @@ def search_step(want: str, link: dict | None, labels: list[str], heads: list[dic
     head after the open one (the first when none is open; after the last, the first again).
     """
     if link is not None:
-        return f"The link '{want}' is shown; click it.", A.Click(_point(link))
+        return f"The link '{want}' is shown; click it.", A.Click(_pt(link))
     if open_index is None:
-        nxt = heads[0]
         return (f"The link '{want}' is not shown, and no {kind} is open; the first {kind}, {labels[0]}; click it.",
-                A.Click(_point(nxt)))
+                A.Click(_pt(heads[0])))
     i = (open_index + 1) % len(heads)
     return (f"The link '{want}' is not shown, and {labels[open_index]} is open; the next {kind}, {labels[i]}; "
-            "click it.", A.Click(_point(heads[i])))
+            "click it.", A.Click(_pt(heads[i])))
 
 
 @visible_teacher("click-collapsible-2", "click-collapsible-2-nodelay")
@@ -102,8 +97,8 @@ def navigate_tree(obs, page):
     found = page.evaluate(TREE_VISIBLE_JS, want)
     if found["target"]:
         t = found["target"]
-        return f"'{want}' is shown; click it.", A.Click(_point(t))
+        return f"'{want}' is shown; click it.", A.Click(_pt(t))
     if found["closed"]:
         f = found["closed"]
-        return f"'{want}' is not shown; the first closed folder, '{f['text']}'; click it.", A.Click(_point(f))
+        return f"'{want}' is not shown; the first closed folder, '{f['text']}'; click it.", A.Click(_pt(f))
     return f"'{want}' is not shown and no folder is closed; scroll down.", A.Scroll("down", at=(80, 150))
