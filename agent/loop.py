@@ -54,6 +54,9 @@ class AgentConfig:
     prompt: str = "uitars"
     """uitars: UI-TARS-1.5's multi-turn layout with screenshots. compact: one message with the screen, the
     task, the earlier actions as text and the notes (the embedded model's layout)."""
+    mark_matches: bool = False
+    """After the element list, repeat the lines whose text the instruction names (``Named in the task: ...``,
+    agent/memory.py ``match_line``). A checkpoint asks for it with ``"mark_matches": true``."""
 
 
 @dataclass
@@ -151,7 +154,8 @@ class Agent:
                 status = "stopped"
                 break
             obs = fresh
-            notes = observation_notes(obs, st.feedback, cfg.element_refs, compact=cfg.prompt == "compact")
+            notes = observation_notes(obs, st.feedback, cfg.element_refs, compact=cfg.prompt == "compact",
+                                      mark_matches=cfg.mark_matches)
             messages = (memory.render_compact(instruction, obs.screenshot, notes) if cfg.prompt == "compact"
                         else memory.render(obs.screenshot, notes, cfg.keep_images))
             t_gen = time.monotonic()
@@ -263,12 +267,17 @@ SMALL_MODEL_SPECS = ("embedded", "teacher:student", "teacher:visible")
 
 def config_for(spec: str) -> AgentConfig:
     """The embedded model (and the teacher speaking its form) reads the compact prompt with the element list;
-    a checkpoint's screenwise.json may say how it wants to be prompted; everything else gets UI-TARS-1.5's."""
+    a checkpoint's screenwise.json may say how it wants to be prompted; everything else gets UI-TARS-1.5's.
+
+    The teachers' compact prompt carries the ``Named in the task:`` line, so that the data they record teaches
+    it; a checkpoint reads it only when its card says ``"mark_matches": true``."""
     from models import model_card
 
+    teacher = spec.startswith("teacher")
     card = model_card(spec) if not spec.startswith(("http", "openai:", "teacher")) else {}
     if spec in SMALL_MODEL_SPECS or card.get("prompt") == "compact":
-        return AgentConfig(prompt="compact", element_refs=card.get("element_refs", True))
+        return AgentConfig(prompt="compact", element_refs=card.get("element_refs", True),
+                           mark_matches=bool(card.get("mark_matches", teacher)))
     return AgentConfig()
 
 

@@ -7,6 +7,7 @@ Only the last ``keep_images`` screenshots are sent; older ones become a one-line
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -108,12 +109,57 @@ def describe_elements(elements: list[Element], limit: int = LIST_LIMIT, compact:
     return "\n".join(lines)
 
 
-def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False) -> str:
-    """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements."""
+MATCH_LIMIT = 3
+"""Lines the ``Named in the task:`` line repeats at most."""
+
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def named_in_task(instruction: str, elements: list[Element], limit: int = LIST_LIMIT) -> list[Element]:
+    """The listed elements the instruction names, in list order.
+
+    When the instruction quotes strings (``click on the link "Viverra"``), an element is named when its text is
+    one of them. Otherwise when its text, of three characters or more, occurs in the instruction as whole words
+    (``Find the email by Ruthanne``), case as written.
+    """
+    quotes = {q.strip() for q in _QUOTED.findall(instruction)}
+    named = []
+    for e in elements[:limit]:
+        text = (e.text or "").strip()
+        if not text or len(text) > 60:
+            continue
+        if quotes:
+            hit = text in quotes
+        else:
+            hit = len(text) >= 3 and any(c.isalpha() for c in text) and \
+                re.search(rf"(?<!\w){re.escape(text)}(?!\w)", instruction) is not None
+        if hit:
+            named.append(e)
+    return named
+
+
+def match_line(instruction: str, elements: list[Element], screenshot: Image.Image | None = None) -> str:
+    """``Named in the task: [7] link 'Viverra'`` (or ``none``): the listed lines whose text the instruction names.
+
+    Whether the instruction's word is in the list is a lookup across the whole prompt, which the embedded model
+    does not learn (README, session 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
+    as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
+    """
+    named = named_in_task(instruction, elements)
+    lines = [f"[{e.id}] {element_line(e, True, screenshot)}" for e in named[:MATCH_LIMIT]]
+    return "Named in the task: " + ("; ".join(lines) if lines else "none")
+
+
+def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False,
+                      mark_matches: bool = False) -> str:
+    """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements, and
+    with ``mark_matches`` the :func:`match_line` after them."""
     parts = []
     if obs.last_action_error:
         parts.append(f"Error from your last action: {obs.last_action_error}")
     parts += feedback
     if show_elements and obs.elements:
         parts.append("Elements:\n" + describe_elements(obs.elements, compact=compact, screenshot=obs.screenshot))
+        if mark_matches:
+            parts.append(match_line(obs.instruction, obs.elements, obs.screenshot))
     return "\n".join(parts)

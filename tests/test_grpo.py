@@ -459,14 +459,19 @@ def test_interleaved_distillation_moves_the_weights_when_every_group_is_flat(tin
 
     data = tmp_path / "teacher"
     run_bench(BenchConfig(policy="model:teacher:student", tasks="click-button", seeds=2, out=str(data), quiet=True))
+    kept = tmp_path / "retain"
+    run_bench(BenchConfig(policy="model:teacher:student", tasks="click-link", seeds=2, out=str(kept), quiet=True))
     out = tmp_path / "grpo"
     cmd = [sys.executable, "-m", "train.grpo", "--init", str(tiny), "--out", str(out), "--tasks",
            "click-button", "--seeds-per-iter", "1", "--group", "2", "--max-steps", "1", "--max-tokens", "8",
            "--iters", "2", "--workers", "2", "--quiet", "--distill-data", str(data), "--distill-steps", "3",
-           "--distill-batch", "2", "--distill-lr", "1e-3", "--update-threads", "1", "--distill-first", "4"]
+           "--distill-batch", "2", "--distill-lr", "1e-3", "--update-threads", "1", "--distill-first", "4",
+           "--retain-data", str(kept), "--retain-frac", "0.5", "--mark-matches"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "distillation: 2 teacher steps of 1 tasks" in done.stdout
+    assert "distillation: 2 teacher steps of 1 tasks, 3 steps of 2 an iteration, 1 of each from 2 steps of 1 " \
+        "retention tasks" in done.stdout
+    assert json.loads((out / "checkpoint" / "screenwise.json").read_text())["mark_matches"]
     assert "distilled 4 steps first" in done.stdout
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     first, metrics = metrics[0], metrics[1:]
@@ -486,3 +491,29 @@ def test_interleaved_distillation_moves_the_weights_when_every_group_is_flat(tin
     assert [m["iteration"] for m in metrics] == [0, 1, 2, 3] and sum("distill_first" in m for m in metrics) == 1
     args = Args(minutes=1)
     assert not budget_left_after([{"rollout_s": 1, "update_s": 1, "distill_s": 58.5}], 0.0, args)
+
+
+def test_distillation_batches_mix_in_the_retention_tasks(tiny, tmp_path):
+    """``retain_frac`` of every distillation batch is drawn from the retention data, the rest from the trained
+    tasks' teachers; each part draws its tasks uniformly."""
+    from agent.bench import BenchConfig, run_bench
+    from models.hf import TransformersModel
+    from train.grpo import Distiller
+
+    for task, name in (("click-button", "teach"), ("click-link,click-dialog", "keep")):
+        run_bench(BenchConfig(policy="model:teacher:student", tasks=task, seeds=2, out=str(tmp_path / name),
+                              quiet=True))
+    policy = TransformersModel(tiny, coord_space="pixels")
+    params = [p for p in policy.model.parameters() if p.requires_grad]
+    args = Args(distill_data=str(tmp_path / "teach"), distill_batch=8, retain_data=str(tmp_path / "keep"),
+                retain_frac=0.25)
+    distiller = Distiller(args, policy, params, ["click-button"], None)
+    assert distiller.n_retain == 2 and set(distiller.retain_by_task) == {"click-link", "click-dialog"}
+    rng = __import__("random").Random(0)
+    batches = [[e["task"] for e in distiller.batch(rng)] for _ in range(20)]
+    assert all(b[:6] == ["click-button"] * 6 and set(b[6:]) <= {"click-link", "click-dialog"} for b in batches)
+    assert {t for b in batches for t in b[6:]} == {"click-link", "click-dialog"}
+    assert Distiller(Args(distill_data=str(tmp_path / "teach")), policy, params, ["click-button"], None).n_retain == 0
+    with pytest.raises(SystemExit, match="--retain-data"):
+        Distiller(Args(distill_data=str(tmp_path / "teach"), retain_data=str(tmp_path / "keep"),
+                       retain_tasks="click-color"), policy, params, ["click-button"], None)

@@ -79,3 +79,41 @@ def test_element_reference_note():
 def test_custom_action_set():
     prompt = system_prompt("Press enter.", [Hotkey, LongPress, Goto])
     assert [line.split("(")[0] for line in action_space_lines(prompt)] == ["hotkey", "long_press", "goto"]
+
+
+
+def test_match_line_names_listed_elements_the_instruction_quotes():
+    from agent.memory import match_line, observation_notes
+    from envs.base import Element, Observation
+    from models.constrain import listed_references
+
+    links = [Element(1, "link", "Tab #1", (0, 0, 40, 10)), Element(2, "link", "Viverra", (0, 20, 40, 30)),
+             Element(3, "link", "Viverra,", (0, 40, 40, 50)), Element(4, "div", "", (0, 60, 40, 70))]
+    quoting = 'Switch between the tabs to find and click on the link "Viverra".'
+    assert match_line(quoting, links) == "Named in the task: [2] link 'Viverra'"  # exact text, not "Viverra,"
+    assert match_line(quoting, links[:1] + links[2:]) == "Named in the task: none"
+    assert match_line('Click on the link "Tab".', links) == "Named in the task: none"  # a quote is whole text
+    # without quotes: an element text that the instruction holds as whole words, three characters or more
+    rows = [Element(5, "span", "Ruthanne", (0, 0, 40, 10)), Element(6, "span", "Ruth", (0, 20, 40, 30)),
+            Element(7, "span", "by", (0, 40, 40, 50)), Element(8, "span", "Tina", (0, 60, 40, 70))]
+    assert match_line("Find the email by Ruthanne and click the trash icon.", rows) == \
+        "Named in the task: [5] span 'Ruthanne'"
+    # the line follows the list, and the reference constraint still reads the list alone
+    obs = Observation(instruction=quoting, elements=links, screenshot=None)
+    notes = observation_notes(obs, [], True, compact=True, mark_matches=True)
+    assert notes.endswith("\nNamed in the task: [2] link 'Viverra'")
+    assert "Named in the task" not in observation_notes(obs, [], True, compact=True)
+    names, points = listed_references("Elements:\n" + notes.split("Elements:\n")[1])
+    assert names == ["Tab #1", "Viverra", "Viverra,"] and points == ["20,65"]
+
+
+def test_teachers_write_the_match_line_and_checkpoints_ask_for_it(tmp_path):
+    import json
+
+    from agent.loop import config_for
+
+    assert config_for("teacher:visible").mark_matches and config_for("teacher:student").mark_matches
+    assert not config_for("embedded").mark_matches  # the shipped card does not ask for it
+    (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact", "mark_matches": True}))
+    cfg = config_for(f"hf:{tmp_path}")
+    assert cfg.prompt == "compact" and cfg.mark_matches

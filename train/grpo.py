@@ -212,6 +212,17 @@ class Args:
     writes the teacher's form, instead of rewarding the old one while distillation teaches the new one."""
     distill_batch: int = 8
     distill_lr: float = 5e-4
+    mark_matches: bool = False
+    """Turn on the ``Named in the task:`` line (agent/memory.py ``match_line``) in the new run's checkpoint card:
+    its rollouts, evaluations and every later use of the checkpoint read it. Teacher data recorded with
+    ``--policy model:teacher:*`` carries it already."""
+    retain_data: str = ""
+    """Teacher trajectory directories (a,b) of tasks the run does not train on: ``retain_frac`` of every
+    distillation batch comes from their successful steps (tasks drawn uniformly), PPO-ptx's pretraining mix, so
+    the checkpoint keeps what it could do elsewhere (session 10 lost 25 points on the other core tasks)."""
+    retain_tasks: str = ""
+    """The tasks whose retention steps are used ('': all the retention data holds)."""
+    retain_frac: float = 0.25
     update_threads: int = 0
     """torch threads for the update and distillation steps, when the pages are idle (0: ``threads``)."""
     threads: int = 1
@@ -662,23 +673,43 @@ def update(policy, params: list, opt, units: list[Unit], args: Args, rng: random
 
 class Distiller:
     """Interleaved SFT on teacher steps (``distill_*`` args): the update train/sft.py makes, ``distill_steps`` times
-    an iteration, on its own AdamW, with a batch's tasks drawn uniformly (``sft.draw`` with ``by_task``)."""
+    an iteration, on its own AdamW, with a batch's tasks drawn uniformly (``sft.draw`` with ``by_task``). With
+    ``retain_data``, ``retain_frac`` of each batch is drawn the same way from the retention tasks' steps."""
 
     def __init__(self, args: Args, policy, params: list, tasks: list, state: dict | None):
-        from train import sft
-
         self.args, self.policy, self.params = args, policy, params
         names = args.distill_tasks or ",".join(getattr(t, "id", t) for t in tasks)
-        examples = sft.load_examples([d for d in args.distill_data.split(",") if d], names)
-        self.examples = [e for e in examples if sft.token_length(policy, e) <= 1024]
-        if not self.examples:
-            raise SystemExit(f"--distill-data {args.distill_data}: no successful teacher steps of {names}")
-        self.by_task = sft.by_task(self.examples)
+        self.examples, self.by_task = self._load(args.distill_data, names, "--distill-data")
+        self.retain, self.retain_by_task = ([], {}) if not args.retain_data else \
+            self._load(args.retain_data, args.retain_tasks, "--retain-data")
+        self.n_retain = round(args.distill_batch * args.retain_frac) if self.retain else 0
         self.opt = torch.optim.AdamW(params, lr=args.distill_lr, weight_decay=0.0)
         if state and state.get("distill_opt"):
             self.opt.load_state_dict(state["distill_opt"])
         print(f"distillation: {len(self.examples)} teacher steps of {len(self.by_task)} tasks, "
-              f"{args.distill_steps} steps of {args.distill_batch} an iteration", flush=True)
+              f"{args.distill_steps} steps of {args.distill_batch} an iteration"
+              + (f", {self.n_retain} of each from {len(self.retain)} steps of {len(self.retain_by_task)} "
+                 "retention tasks" if self.n_retain else ""), flush=True)
+
+    def _load(self, dirs: str, names: str, flag: str) -> tuple[list, dict]:
+        from train import sft
+
+        examples = sft.load_examples([d for d in dirs.split(",") if d], names)
+        examples = [e for e in examples if sft.token_length(self.policy, e) <= 1024]
+        if not examples:
+            raise SystemExit(f"{flag} {dirs}: no successful teacher steps of {names or 'any task'}")
+        return examples, sft.by_task(examples)
+
+    def batch(self, rng: random.Random) -> list[dict]:
+        """One batch: ``distill_batch - n_retain`` steps of the trained tasks, then ``n_retain`` retention steps."""
+        from train import sft
+
+        idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch - self.n_retain, rng, self.by_task)
+        out = [self.examples[i] for i in idx]
+        if self.n_retain:
+            idx, _ = sft.draw(len(self.retain), [], self.n_retain, rng, self.retain_by_task)
+            out += [self.retain[i] for i in idx]
+        return out
 
     def steps(self, rng: random.Random, n: int | None = None) -> dict:
         """``n`` (default ``distill_steps``) optimizer steps; returns the mean loss and the seconds they took."""
@@ -686,8 +717,7 @@ class Distiller:
 
         t0, losses = time.perf_counter(), []
         for _ in range(self.args.distill_steps if n is None else n):
-            idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch, rng, self.by_task)
-            loss = self.policy.model(**sft.collate(self.policy, [self.examples[i] for i in idx])).loss
+            loss = self.policy.model(**sft.collate(self.policy, self.batch(rng))).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params, self.args.grad_clip)
             self.opt.step()
@@ -906,6 +936,10 @@ def train(args: Args) -> Path:
         if not args.init:
             raise SystemExit(f"no checkpoint in {out}: start one with --init DIR")
         shutil.copytree(args.init, checkpoint, dirs_exist_ok=True)  # screenwise.json (prompt, coords) included
+        if args.mark_matches:
+            card_path = checkpoint / "screenwise.json"
+            card = json.loads(card_path.read_text()) if card_path.exists() else {}
+            card_path.write_text(json.dumps({**card, "mark_matches": True}))
         run_info_path.write_text(json.dumps({"init": str(Path(args.init).absolute())}, indent=1))
     init = json.loads(run_info_path.read_text())["init"] if run_info_path.exists() else args.init
     (out / "args.json").write_text(json.dumps(dataclasses.asdict(args), indent=1))

@@ -63,7 +63,7 @@ def click_collapsible_2(obs, page):
     return search_step(want, _shown_link(page, want), labels, heads, active[0] if active else None, "section")
 
 
-@visible_teacher("click-tab-2", "click-tab-2-hard")
+@visible_teacher("click-tab-2", "click-tab-2-easy", "click-tab-2-medium", "click-tab-2-hard")
 def click_tab_2(obs, page):
     want = quoted(obs.instruction)[-1]
     tabs = query(page, "#area ul a")
