@@ -949,7 +949,8 @@ def train(args: Args) -> Path:
     metrics = [json.loads(line) for line in metrics_path.read_text().splitlines()] if metrics_path.exists() else []
     metrics = [m for m in metrics if m["iteration"] <= iteration]  # lines past state.pt: a kill mid-iteration
     metrics_path.write_text("".join(json.dumps(m) + "\n" for m in metrics))
-    if iteration >= args.iters:
+    first_done = not args.distill_first or any("distill_first" in m for m in metrics)
+    if iteration >= args.iters and first_done:  # --iters 0 --distill-first N: distillation alone
         print(f"{out} is at iteration {iteration} of {args.iters}: nothing to do", flush=True)
         return checkpoint
 
