@@ -145,9 +145,9 @@ def match_line(instruction: str, elements: list[Element], screenshot: Image.Imag
     does not learn (README, session 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
     as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
     """
-    named = named_in_task(instruction, elements)
-    lines = [f"[{e.id}] {element_line(e, True, screenshot)}" for e in named[:MATCH_LIMIT]]
-    return "Named in the task: " + ("; ".join(lines) if lines else "none")
+    named = named_in_task(instruction, elements)[:MATCH_LIMIT]
+    lines = describe_elements(named, compact=True, screenshot=screenshot).replace("\n", "; ")
+    return "Named in the task: " + (lines or "none")
 
 
 def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False,
