@@ -127,6 +127,22 @@ def test_an_iteration_starts_only_if_one_as_long_as_the_last_fits():
     assert not next_iteration_fits([one], Args(minutes=69 / 60))   # a second one would end at 70 s, past 69
 
 
+def test_the_budget_keeps_time_for_the_consolidation_steps():
+    """With ``distill_last``, the RL stops early enough for those steps, timed at the pace logged so far."""
+    from train.grpo import last_stage_seconds, next_iteration_fits
+
+    first = {"iteration": 0, "distill_first": 100, "distill_s": 50.0}        # 0.5 s a step
+    one = {"iteration": 1, "rollout_s": 20.0, "update_s": 10.0, "distill_s": 5.0, "distill_loss": 1.0}
+    args = Args(minutes=3, distill_steps=10, distill_last=60)
+    assert last_stage_seconds([first, one], args) == pytest.approx(60 * 55.0 / 110)  # 30 s
+    assert last_stage_seconds([first, one], Args(minutes=3)) == 0.0
+    assert last_stage_seconds([first, one, {"iteration": 1, "distill_last": 60, "distill_s": 30.0}], args) == 0.0
+    # 85 s spent + 35 s for another iteration: 120 s; + 30 s of consolidation: 150 s
+    assert next_iteration_fits([first, one], Args(minutes=151 / 60, distill_steps=10, distill_last=60))
+    assert not next_iteration_fits([first, one], Args(minutes=149 / 60, distill_steps=10, distill_last=60))
+    assert next_iteration_fits([first, one], Args(minutes=149 / 60, distill_steps=10))
+
+
 def test_validation_keeps_the_best_checkpoint(tmp_path):
     from train.grpo import keep_if_best
 
@@ -489,6 +505,17 @@ def test_interleaved_distillation_moves_the_weights_when_every_group_is_flat(tin
     assert "resuming at iteration 2" in more.stdout and "distilled 4 steps first" not in more.stdout
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [m["iteration"] for m in metrics] == [0, 1, 2, 3] and sum("distill_first" in m for m in metrics) == 1
+    # the third stage: consolidation over the trained and the retention tasks, the RL weights kept in rl/
+    rl_weights = weights(out / "checkpoint")
+    last = subprocess.run([*more.args, "--distill-last", "5"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert last.returncode == 0, last.stderr[-3000:]
+    assert "consolidated 5 steps over 2 tasks" in last.stdout
+    assert all(torch.equal(rl_weights[k], v) for k, v in weights(out / "rl").items())
+    assert any(not torch.equal(rl_weights[k], v) for k, v in weights(out / "checkpoint").items())
+    record = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()][-1]
+    assert record["distill_last"] == 5 and record["iteration"] == 3 and math.isfinite(record["distill_loss"])
+    again = subprocess.run(last.args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again.stderr[-3000:]
     args = Args(minutes=1)
     assert not budget_left_after([{"rollout_s": 1, "update_s": 1, "distill_s": 58.5}], 0.0, args)
 
@@ -513,6 +540,11 @@ def test_distillation_batches_mix_in_the_retention_tasks(tiny, tmp_path):
     batches = [[e["task"] for e in distiller.batch(rng)] for _ in range(20)]
     assert all(b[:6] == ["click-button"] * 6 and set(b[6:]) <= {"click-link", "click-dialog"} for b in batches)
     assert {t for b in batches for t in b[6:]} == {"click-link", "click-dialog"}
+    everything = [[e["task"] for e in distiller.batch(rng, everything=True)] for _ in range(30)]
+    drawn = [t for b in everything for t in b]
+    assert all(len(b) == 8 for b in everything)
+    assert all(drawn.count(t) > len(drawn) / 6 for t in ("click-button", "click-link", "click-dialog")), \
+        "consolidation draws every task alike, not 6 of 8 from the trained one"
     assert Distiller(Args(distill_data=str(tmp_path / "teach")), policy, params, ["click-button"], None).n_retain == 0
     with pytest.raises(SystemExit, match="--retain-data"):
         Distiller(Args(distill_data=str(tmp_path / "teach"), retain_data=str(tmp_path / "keep"),

@@ -27,6 +27,9 @@ pretraining term, here teacher data) and of the SFT/RL interleaving of later rea
 sharpen what the policy already finds; a task the teacher demonstrates from what the student sees can also be
 taught directly. The two are logged apart (``distill_loss``, ``distill_s``) and both count in ``--minutes``.
 ``--distill-first N`` takes N of those steps before the first rollout, so the RL starts from the teacher's form.
+``--distill-last N`` takes N after the last iteration, each batch's tasks drawn uniformly from the trained and the
+retention tasks together: DeepSeek-R1's third stage (SFT over everything once the RL is done), so the checkpoint
+keeps the tasks the RL did not train; the weights before it stay in ``out/rl``.
 
 Dropped: DAPO's refill of skipped groups with fresh samples (an iteration just trains on fewer groups) and its
 overlong-reply filtering and shaping; Dr. GRPO's constant normaliser (this is DAPO's token mean); a learning-rate
@@ -210,6 +213,11 @@ class Args:
     distill_first: int = 0
     """SFT steps before the first iteration, inside the budget: the RL then starts from a policy that already
     writes the teacher's form, instead of rewarding the old one while distillation teaches the new one."""
+    distill_last: int = 0
+    """SFT steps after the last iteration, inside the budget (the RL stops early enough to leave them time), every
+    batch's tasks drawn uniformly from ``distill_data`` and ``retain_data`` together, all tasks alike: DeepSeek-R1's
+    third stage. The RL-only weights are copied to out/rl first. Needs ``retain_data`` (else it is ``distill_first``
+    at the end)."""
     distill_batch: int = 8
     distill_lr: float = 5e-4
     mark_matches: bool = False
@@ -700,10 +708,15 @@ class Distiller:
             raise SystemExit(f"{flag} {dirs}: no successful teacher steps of {names or 'any task'}")
         return examples, sft.by_task(examples)
 
-    def batch(self, rng: random.Random) -> list[dict]:
-        """One batch: ``distill_batch - n_retain`` steps of the trained tasks, then ``n_retain`` retention steps."""
+    def batch(self, rng: random.Random, everything: bool = False) -> list[dict]:
+        """One batch: ``distill_batch - n_retain`` steps of the trained tasks, then ``n_retain`` retention steps;
+        with ``everything``, ``distill_batch`` steps whose tasks are drawn uniformly from both sets."""
         from train import sft
 
+        if everything:
+            pool = self.examples + self.retain
+            idx, _ = sft.draw(len(pool), [], self.args.distill_batch, rng, sft.by_task(pool))
+            return [pool[i] for i in idx]
         idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch - self.n_retain, rng, self.by_task)
         out = [self.examples[i] for i in idx]
         if self.n_retain:
@@ -711,13 +724,13 @@ class Distiller:
             out += [self.retain[i] for i in idx]
         return out
 
-    def steps(self, rng: random.Random, n: int | None = None) -> dict:
+    def steps(self, rng: random.Random, n: int | None = None, everything: bool = False) -> dict:
         """``n`` (default ``distill_steps``) optimizer steps; returns the mean loss and the seconds they took."""
         from train import sft
 
         t0, losses = time.perf_counter(), []
         for _ in range(self.args.distill_steps if n is None else n):
-            loss = self.policy.model(**sft.collate(self.policy, self.batch(rng))).loss
+            loss = self.policy.model(**sft.collate(self.policy, self.batch(rng, everything))).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params, self.args.grad_clip)
             self.opt.step()
@@ -896,9 +909,19 @@ def iteration_seconds(m: dict) -> float:
 
 
 def budget_left_after(metrics: list[dict], seconds: float, args: Args) -> bool:
-    """Whether the wall-clock budget outlasts the iterations logged so far plus ``seconds``."""
-    spent = sum(iteration_seconds(m) for m in metrics) + seconds
+    """Whether the wall-clock budget outlasts the iterations logged so far plus ``seconds`` (and, while the
+    ``distill_last`` steps are still to come, the time they will take)."""
+    spent = sum(iteration_seconds(m) for m in metrics) + seconds + last_stage_seconds(metrics, args)
     return not args.minutes or spent < 60 * args.minutes
+
+
+def last_stage_seconds(metrics: list[dict], args: Args) -> float:
+    """What the ``distill_last`` steps will take, at the pace of the distillation steps logged so far (0 once done,
+    or before any was timed)."""
+    if not args.distill_last or any("distill_last" in m for m in metrics):
+        return 0.0
+    timed = [(m["distill_s"], m.get("distill_first") or args.distill_steps) for m in metrics if m.get("distill_s")]
+    return args.distill_last * sum(s for s, _ in timed) / max(1, sum(n for _, n in timed)) if timed else 0.0
 
 
 def next_iteration_fits(metrics: list[dict], args: Args) -> bool:
@@ -950,7 +973,8 @@ def train(args: Args) -> Path:
     metrics = [m for m in metrics if m["iteration"] <= iteration]  # lines past state.pt: a kill mid-iteration
     metrics_path.write_text("".join(json.dumps(m) + "\n" for m in metrics))
     first_done = not args.distill_first or any("distill_first" in m for m in metrics)
-    if iteration >= args.iters and first_done:  # --iters 0 --distill-first N: distillation alone
+    last_done = not args.distill_last or any("distill_last" in m for m in metrics)
+    if iteration >= args.iters and first_done and last_done:  # --iters 0 --distill-first N: distillation alone
         print(f"{out} is at iteration {iteration} of {args.iters}: nothing to do", flush=True)
         return checkpoint
 
@@ -976,7 +1000,10 @@ def train(args: Args) -> Path:
           f"{sum(p.numel() for p in params):,} trained" + (" (LoRA)" if peft_model else ""), flush=True)
 
     tasks = resolve_tasks(args.tasks)
-    distiller = Distiller(args, policy, params, tasks, state) if args.distill_steps or args.distill_first else None
+    if args.distill_last and not args.retain_data:
+        raise SystemExit("--distill-last consolidates the trained and the retention tasks: give --retain-data")
+    distiller = Distiller(args, policy, params, tasks, state) \
+        if args.distill_steps or args.distill_first or args.distill_last else None
     config = config_for(f"hf:{checkpoint}")
     config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
                             "max_tokens": args.max_tokens, "best_of": 1})
@@ -1119,6 +1146,29 @@ def train(args: Args) -> Path:
                       + (f"; held-out success {record['eval_success']:.1%}" if "eval_success" in record else "")
                       + (f"; best (iteration {record['best_iteration']}) held-out {record['best_eval_success']:.1%}"
                          if "best_eval_success" in record else ""))
+        bar.close()
+
+        if args.distill_last and not any("distill_last" in m for m in metrics):
+            # -- consolidation (R1's third stage): every task alike; a kill here redoes it from the RL weights
+            shutil.copytree(checkpoint, out / "rl", dirs_exist_ok=True)
+            net.train()
+            torch.set_num_threads(args.update_threads or args.threads)
+            record = {"iteration": iteration, "distill_last": args.distill_last,
+                      **distiller.steps(random.Random(f"{args.seed}:distill:last"), args.distill_last, everything=True)}
+            torch.set_num_threads(args.threads)
+            net.eval()
+            save()
+            if args.vllm:
+                sync_vllm(args, generator, policy, peft_model, checkpoint)
+            print(f"consolidated {args.distill_last} steps over {len({**distiller.by_task, **distiller.retain_by_task})}"
+                  f" tasks: loss {record['distill_loss']:.3f}, {record['distill_s']:.1f} s; the RL weights are in "
+                  f"{out / 'rl'}", flush=True)
+            if args.eval_seeds:
+                record.update(evaluate(args, checkpoint, "consolidated"))
+                print(f"after consolidation: held-out success {record['eval_success']:.1%}", flush=True)
+            metrics.append(record)
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
     finally:
         bar.close()
         for env in envs:
