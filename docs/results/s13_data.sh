@@ -1,5 +1,5 @@
 set -e
-cd /work/main
+cd "$(dirname "$0")/../.."  # the repository root
 B=".venv/bin/screenwise bench miniwob --max-steps 10 --workers 2 --seed-offset 0"
 $B --policy model:teacher:student --tasks click-checkboxes-large,click-shape,click-widget,email-inbox-delete,email-inbox-important,identify-shape --seeds 300 --out runs/s13/distill-6
 $B --policy model:teacher:visible --tasks click-collapsible-2,click-collapsible-2-nodelay,click-tab-2-hard --seeds 300 --out runs/s13/distill-visible
