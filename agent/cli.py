@@ -49,7 +49,7 @@ def print_event(kind: str, data: dict) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from agent.chat import confirm
-    from agent.loop import Agent, AgentConfig
+    from agent.loop import Agent, config_for
     from agent.safety import SafetyPolicy, load_secrets
     from agent.viewer import write_viewer
     from envs.browser import Browser, BrowserEnv
@@ -68,7 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                      downloads_dir=f"{args.out}/downloads", viewport=tuple(int(v) for v in args.viewport.split("x")))
     try:
         model = load_model(args.model, env=env)
-        cfg = AgentConfig(max_steps=args.max_steps, element_refs=args.element_refs)
+        cfg = config_for(args.model)  # the embedded model (and any checkpoint whose card says so) gets its prompt
+        cfg.max_steps = args.max_steps
+        cfg.element_refs = cfg.element_refs or args.element_refs
         agent = Agent(model, env, cfg, out_dir=args.out, on_event=print_event, ask_user=ask_in_terminal)
         result = agent.run(args.instruction or None, seed=args.seed)
     finally:

@@ -30,3 +30,18 @@ def test_tasks_lists_suites():
     assert len(screenwise("tasks", "all").stdout.split()) == 125
     assert len(screenwise("tasks", "webgum56").stdout.split()) == 56
     assert "form-save" in screenwise("tasks", "desktop").stdout.split()
+
+
+def test_run_prompts_the_embedded_model_as_its_card_asks(tmp_path):
+    """`screenwise run --model embedded` gives the model the compact prompt, the element list and the `Named in the
+    task:` line it was trained on (its screenwise.json), not UI-TARS's prompt."""
+    import json
+
+    done = screenwise("run", "--task", "click-button", "--seed", "5000", "--model", "embedded", "--max-steps", "3",
+                      "--out", str(tmp_path))
+    assert "[step 0] Thought:" in done.stdout, done.stderr[-2000:]
+    assert "Action: click(element=" in done.stdout
+    first = [json.loads(line) for line in (tmp_path / "episode.jsonl").read_text().splitlines()
+             if json.loads(line).get("type") == "step"][0]
+    prompt = json.dumps(first["prompt"])
+    assert "Elements:" in prompt and "Named in the task:" in prompt
