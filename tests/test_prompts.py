@@ -113,7 +113,9 @@ def test_teachers_write_the_match_line_and_checkpoints_ask_for_it(tmp_path):
     from agent.loop import config_for
 
     assert config_for("teacher:visible").mark_matches and config_for("teacher:student").mark_matches
-    assert not config_for("embedded").mark_matches  # the shipped card does not ask for it
+    assert config_for("embedded").mark_matches  # the shipped card (session 13, trained with the line) asks for it
     (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact", "mark_matches": True}))
     cfg = config_for(f"hf:{tmp_path}")
     assert cfg.prompt == "compact" and cfg.mark_matches
+    (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact"}))  # older cards: no line
+    assert not config_for(f"hf:{tmp_path}").mark_matches
