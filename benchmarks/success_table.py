@@ -30,21 +30,17 @@ def pooled(summaries: list[dict]) -> dict[str, float]:
     return rates
 
 
+def row(label: str, seeds: str, summaries: list[dict], tasks: list[str]) -> str:
+    r = pooled(summaries)
+    return f"| {label} | {seeds} | **{r['mean']:.1%}** | " + " | ".join(f"{r[t]:.0%}" for t in tasks) + " |"
+
+
 def table(rows: dict[str, dict[str, dict]], offsets: list[str]) -> str:
-    first = next(iter(rows.values()))[offsets[0]]
-    tasks = sorted(first["per_task"])
+    tasks = sorted(next(iter(rows.values()))[offsets[0]]["per_task"])
     head = "| checkpoint | seeds | mean | " + " | ".join(tasks) + " |\n|" + "---|" * (len(tasks) + 3) + "\n"
-    lines = []
-    for label, sets in rows.items():
-        for o, s in sets.items():
-            r = pooled([s])
-            span = f"{int(o)}–{int(o) + s['episodes'] // len(tasks) - 1}"
-            lines.append(f"| {label} | {span} | **{r['mean']:.1%}** | " + " | ".join(f"{r[t]:.0%}" for t in tasks) + " |")
-    for label, sets in rows.items():
-        r = pooled(list(sets.values()))
-        n = sum(s["episodes"] for s in sets.values())
-        lines.append(f"| {label} | pooled, {n} episodes | **{r['mean']:.1%}** | "
-                     + " | ".join(f"{r[t]:.0%}" for t in tasks) + " |")
+    lines = [row(label, "{}–{}".format(*s["seeds"]), [s], tasks) for label, sets in rows.items() for s in sets.values()]
+    lines += [row(label, f"pooled, {sum(s['episodes'] for s in sets.values())} episodes", list(sets.values()), tasks)
+              for label, sets in rows.items()]
     return head + "\n".join(lines) + "\n"
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def summary(a: float, b: float, episodes: int = 20) -> dict:
-    return {"episodes": 2 * episodes, "per_task": {"task-a": {"episodes": episodes, "success": a},
+def summary(offset: int, a: float, b: float, episodes: int = 20) -> dict:
+    """What `screenwise bench` writes, cut to the fields the table reads."""
+    return {"episodes": 2 * episodes, "seeds": [offset, offset + episodes - 1], "per_task": {"task-a": {"episodes": episodes, "success": a},
                                                    "task-b": {"episodes": episodes, "success": b}}}
 
 
@@ -19,7 +20,7 @@ def test_pooled_rows_and_the_table(tmp_path):
     for label, rates in (("start", [(0.5, 0.0), (0.0, 0.5)]), ("end", [(1.0, 0.5), (0.5, 0.5)])):
         for offset, (a, b) in zip((100, 200), rates):
             (tmp_path / f"{label}-{offset}").mkdir()
-            (tmp_path / f"{label}-{offset}" / "summary.json").write_text(json.dumps(summary(a, b)))
+            (tmp_path / f"{label}-{offset}" / "summary.json").write_text(json.dumps(summary(offset, a, b)))
     done = subprocess.run([sys.executable, "benchmarks/success_table.py", f"start={tmp_path}/start-{{}}",
                            f"end={tmp_path}/end-{{}}", "--sets", "100,200", "--png", str(tmp_path / "t.png")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)

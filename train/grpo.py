@@ -685,12 +685,16 @@ class Distiller:
     ``retain_data``, ``retain_frac`` of each batch is drawn the same way from the retention tasks' steps."""
 
     def __init__(self, args: Args, policy, params: list, tasks: list, state: dict | None):
+        from train import sft
+
         self.args, self.policy, self.params = args, policy, params
         names = args.distill_tasks or ",".join(getattr(t, "id", t) for t in tasks)
         self.examples, self.by_task = self._load(args.distill_data, names, "--distill-data")
         self.retain, self.retain_by_task = ([], {}) if not args.retain_data else \
             self._load(args.retain_data, args.retain_tasks, "--retain-data")
         self.n_retain = round(args.distill_batch * args.retain_frac) if self.retain else 0
+        self.everything = self.examples + self.retain  # --distill-last draws from both, every task alike
+        self.everything_by_task = sft.by_task(self.everything)
         self.opt = torch.optim.AdamW(params, lr=args.distill_lr, weight_decay=0.0)
         if state and state.get("distill_opt"):
             self.opt.load_state_dict(state["distill_opt"])
@@ -714,9 +718,8 @@ class Distiller:
         from train import sft
 
         if everything:
-            pool = self.examples + self.retain
-            idx, _ = sft.draw(len(pool), [], self.args.distill_batch, rng, sft.by_task(pool))
-            return [pool[i] for i in idx]
+            idx, _ = sft.draw(len(self.everything), [], self.args.distill_batch, rng, self.everything_by_task)
+            return [self.everything[i] for i in idx]
         idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch - self.n_retain, rng, self.by_task)
         out = [self.examples[i] for i in idx]
         if self.n_retain:
@@ -1160,7 +1163,7 @@ def train(args: Args) -> Path:
             save()
             if args.vllm:
                 sync_vllm(args, generator, policy, peft_model, checkpoint)
-            print(f"consolidated {args.distill_last} steps over {len({**distiller.by_task, **distiller.retain_by_task})}"
+            print(f"consolidated {args.distill_last} steps over {len(distiller.everything_by_task)}"
                   f" tasks: loss {record['distill_loss']:.3f}, {record['distill_s']:.1f} s; the RL weights are in "
                   f"{out / 'rl'}", flush=True)
             if args.eval_seeds:
