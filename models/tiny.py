@@ -79,7 +79,7 @@ def _bytes_to_unicode() -> dict[int, str]:
 def build_tokenizer(extra_tokens=()):
     """A byte-level tokenizer with no merges (one token per ASCII character) plus Qwen2.5-VL's special tokens.
 
-    Ids 0..255 are the bytes in order, then ``QWEN25_VL_TOKENS``, then ``extra_tokens`` (added as special).
+    Ids 0..255 are the bytes in order, then ``QWEN25_VL_TOKENS``, then ``extra_tokens`` (ordinary added tokens: only the chat and vision markers are special).
     Returns a ``transformers.PreTrainedTokenizerFast`` carrying the Qwen2.5-VL chat template.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
@@ -94,7 +94,9 @@ def build_tokenizer(extra_tokens=()):
     tok.decoder = decoders.ByteLevel()
     for content, special in QWEN25_VL_TOKENS:
         tok.add_tokens([TokAddedToken(content, special=special, normalized=False)])
-    tok.add_special_tokens([TokAddedToken(t, special=True, normalized=False) for t in extra_tokens])
+    # Action-syntax tokens are ordinary added tokens, not special: a server that decodes with
+    # skip_special_tokens=True (vLLM's default) would otherwise strip `Thought: ` and `click(` from every reply.
+    tok.add_tokens([TokAddedToken(t, special=False, normalized=False) for t in extra_tokens])
 
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 
 from models.hf import TransformersModel, load_processor
 from models.messages import image_part, text_part
-from models.tiny import build_processor, build_tiny_qwen25vl, build_tokenizer, save_processor
+from models.tiny import QWEN25_VL_TOKENS, build_processor, build_tiny_qwen25vl, build_tokenizer, save_processor
 
 torch.set_num_threads(1)
 
@@ -246,3 +246,22 @@ def test_vllm_serves_the_tiny_checkpoint(tiny):
         assert all(math.isfinite(x) for x in g.logprobs)
     [s] = m.score(messages(), ["click(element='OK')"])
     assert len(s) == len("click(element='OK')") and all(math.isfinite(x) for x in s)
+
+
+REPLY = "Thought: The OK button; click it.\nAction: click(element='OK')"
+
+
+@pytest.mark.parametrize("source", ["built", "shipped"])
+def test_skipping_special_tokens_keeps_a_whole_reply(source):
+    """vLLM's server decodes with skip_special_tokens=True: the action syntax must not be special."""
+    from transformers import AutoTokenizer
+
+    from models import EMBEDDED_DIR
+    from train.sft import ACTION_TOKENS
+
+    tok = build_tokenizer(ACTION_TOKENS) if source == "built" else AutoTokenizer.from_pretrained(EMBEDDED_DIR)
+    ids = tok(REPLY + "<|im_end|>", add_special_tokens=False)["input_ids"]
+    assert len(ids) < len(REPLY)  # the action-syntax tokens are still single tokens
+    assert tok.decode(ids, skip_special_tokens=True) == REPLY
+    assert tok.decode(ids, skip_special_tokens=False) == REPLY + "<|im_end|>"
+    assert set(tok.all_special_tokens) <= {t for t, special in QWEN25_VL_TOKENS if special}
