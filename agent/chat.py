@@ -225,9 +225,10 @@ def stream(kind: str, data: dict) -> None:
 
 def main(args) -> int:
     """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
+    from agent.cli import card_overrides
     from agent.loop import config_for
     from agent.safety import SafetyPolicy, load_secrets
-    from models import load_model
+    from models import resolve
 
     secrets = load_secrets(args.secrets)
     policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=secrets, confirm=confirm)
@@ -250,11 +251,10 @@ def main(args) -> int:
             task = LiveDesktop(programs, cwd=args.cwd)
             env = DesktopEnv(task, display=args.display, real_display=args.real_display, max_steps=10**6,
                              ocr=not args.no_ocr, safety=policy)
-        model = load_model(args.model, env=env)
-        cfg = config_for(args.model)
+        model, card = resolve(args.model, env=env, **card_overrides(args))
+        cfg = config_for(card)
         cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
         cfg.action_set = args.env
-        cfg.element_refs = cfg.element_refs or args.element_refs
         where = f"display {env.display}" if args.env == "desktop" else (args.url or "a blank page")
         say(f"screenwise chat: {args.env} ({where}), model {args.model}, trajectories in {out}/")
         if policy.allow_domains is not None:

@@ -11,10 +11,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from agent.bench import BenchConfig, format_table, run_bench
 
     out = args.out or ("runs/bench-desktop" if args.suite == "desktop" else "runs/bench")
+    card = card_overrides(args)
     cfg = BenchConfig(
         policy=args.policy, tasks=args.tasks, seeds=args.seeds, seed_offset=args.seed_offset,
         workers=args.workers, max_steps=args.max_steps, out=out, task_dir=args.task_dir,
-        ray_address=args.ray, quiet=args.quiet,
+        ray_address=args.ray, quiet=args.quiet, extra={"card": card} if card else {},
     )
     if args.suite == "desktop":
         from envs.tasks.desktop.bench import run_desktop_bench
@@ -55,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from envs.browser import Browser, BrowserEnv
     from envs.tasks import miniwob_task
     from envs.tasks.web import WebTask
-    from models import load_model
+    from models import resolve
 
     if bool(args.url) == bool(args.task):
         raise SystemExit("give exactly one of --url URL or --task MINIWOB_TASK")
@@ -67,10 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = BrowserEnv(task, browser=browser, max_steps=args.max_steps, safety=policy,
                      downloads_dir=f"{args.out}/downloads", viewport=tuple(int(v) for v in args.viewport.split("x")))
     try:
-        model = load_model(args.model, env=env)
-        cfg = config_for(args.model)  # the embedded model (and any checkpoint whose card says so) gets its prompt
+        model, card = resolve(args.model, env=env, **card_overrides(args))
+        cfg = config_for(card)  # the prompt the model's card asks for
         cfg.max_steps = args.max_steps
-        cfg.element_refs = cfg.element_refs or args.element_refs
         agent = Agent(model, env, cfg, out_dir=args.out, on_event=print_event, ask_user=ask_in_terminal)
         result = agent.run(args.instruction or None, seed=args.seed)
     finally:
@@ -103,10 +103,13 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from models import load_model
-    from models.serve import serve_forever
+    from models import resolve
+    from models.serve import serve_forever, serving
 
-    serve_forever(load_model(args.model, coord_space=args.coord_space), args.host, args.port, args.quiet)
+    if args.replicas < 1:
+        raise UsageError("--replicas must be at least 1")
+    replicas = [serving(resolve(args.model, **card_overrides(args))[0]) for _ in range(args.replicas)]
+    serve_forever(replicas, args.host, args.port, args.quiet, structured_outputs=not args.no_structured_outputs)
     return 0
 
 
@@ -140,6 +143,27 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(ValueError):
+    """Bad command-line input found after parsing: one line on stderr, exit code 2."""
+
+
+def card_overrides(args: argparse.Namespace) -> dict:
+    """What ``models.resolve`` takes besides the spec, from ``add_card_args``'s flags (only those given)."""
+    given = {"card": args.card, "prompt": args.prompt, "coord_space": args.coord_space,
+             "element_refs": args.element_refs}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def add_card_args(parser: argparse.ArgumentParser) -> None:
+    """How to prompt the model, when its card (checkpoint, /v1/models) is missing or wrong (models/card.py)."""
+    parser.add_argument("--card", default=None, metavar="FILE", help="a card file replacing the model's own")
+    parser.add_argument("--prompt", default=None, choices=["uitars", "compact"], help="override the card's prompt")
+    parser.add_argument("--coord-space", default=None, choices=["pixels", "qwen25", "relative1000"],
+                        help="override how the model writes coordinates")
+    parser.add_argument("--element-refs", default=None, action=argparse.BooleanOptionalAction,
+                        help="show the model the element list (override the card)")
+
+
 def add_safety_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-domains", default=None, metavar="A,B",
                         help="sites navigation may reach (a.com also allows www.a.com; file pages are always "
@@ -169,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                        help="run episodes on Ray actors: a local Ray, or the cluster at ADDRESS")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_card_args(bench)
     bench.set_defaults(func=cmd_bench)
 
     run = sub.add_parser("run", help="do one task with a model, streaming thoughts and actions")
@@ -178,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="episode seed (MiniWoB)")
     run.add_argument("--model", default="embedded", help="embedded | teacher | hf:DIR | http://HOST:PORT/v1 | vllm:DIR")
     run.add_argument("--max-steps", type=int, default=15)
-    run.add_argument("--element-refs", action="store_true", help="show the model the element list")
+    add_card_args(run)
     run.add_argument("--viewport", default="500x320", help="browser viewport WxH")
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--out", default=None, help="trajectory directory (default runs/run-TIMESTAMP)")
@@ -201,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--no-ocr", action="store_true", help="desktop: no OCR element list (faster; pixels only)")
     chat.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
     chat.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
-    chat.add_argument("--element-refs", action="store_true", help="show the model the element list")
+    add_card_args(chat)
     chat.add_argument("--out", default=None, help="trajectory directory (default runs/chat-TIMESTAMP)")
     add_safety_args(chat)
     chat.set_defaults(func=cmd_chat)
@@ -214,8 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", default="embedded", help="embedded | hf:DIR | DIR | vllm:DIR")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--coord-space", default=None, help="override how the model writes coordinates")
+    serve.add_argument("--replicas", type=int, default=1,
+                       help="copies of the model answering at once (on a CPU, one torch thread each)")
+    serve.add_argument("--no-structured-outputs", action="store_true",
+                       help="ignore the requests' structured_outputs patterns (decode freely)")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    add_card_args(serve)
     serve.set_defaults(func=cmd_serve)
 
     train = sub.add_parser("train", help="train models: sft | grpo | recipe | dagger (see each one's --help)")
@@ -230,8 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from models import BackendUnavailable, CardError, SpecError
+    from models.base import ModelError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (SpecError, CardError, UsageError) as e:  # the command line named something wrong: say what, once
+        print(f"screenwise {args.command}: {e}", file=sys.stderr)
+        return 2
+    except (BackendUnavailable, ModelError) as e:  # the input is right, but what it needs is not there
+        print(f"screenwise {args.command}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from agent.coords import to_screen
 from agent.memory import Memory, Turn, observation_notes
 from agent.prompts import system_prompt
 from agent.trajectory import TrajectoryWriter, prompt_for_file
+from models import needs_env, resolve
 from models.base import ModelError
+from models.card import Card
 
 NO_EFFECT = ("Your last action changed nothing on the screen. Check that it hit the right target "
              "before you try again.")
@@ -262,51 +264,48 @@ def screen_key(obs) -> str:
     return h.hexdigest()
 
 
-SMALL_MODEL_SPECS = ("embedded", "teacher:student", "teacher:visible")
-
-
-def config_for(spec: str) -> AgentConfig:
-    """The embedded model (and the teacher speaking its form) reads the compact prompt with the element list;
-    a checkpoint's screenwise.json may say how it wants to be prompted; everything else gets UI-TARS-1.5's.
-
-    The teachers' compact prompt carries the ``Named in the task:`` line, so that the data they record teaches
-    it; a checkpoint reads it only when its card says ``"mark_matches": true``."""
-    from models import model_card
-
-    teacher = spec.startswith("teacher")
-    card = model_card(spec) if not spec.startswith(("http", "openai:", "teacher")) else {}
-    if spec in SMALL_MODEL_SPECS or card.get("prompt") == "compact":
-        return AgentConfig(prompt="compact", element_refs=card.get("element_refs", True),
-                           mark_matches=bool(card.get("mark_matches", teacher)))
-    return AgentConfig()
+def config_for(card: Card) -> AgentConfig:
+    """The agent's prompt as the model's card (models/card.py) asks: UI-TARS-1.5's layout by default; the
+    compact one with the element list for small models, with the ``Named in the task:`` line when the card says
+    ``"mark_matches": true``."""
+    return AgentConfig(prompt=card.prompt, element_refs=card.element_refs, mark_matches=card.mark_matches)
 
 
 class ModelPolicy:
-    """A bench policy that plays each episode through the agent loop with a model (see agent/bench.py)."""
+    """A bench policy that plays each episode through the agent loop with a model (see agent/bench.py).
+
+    ``card`` is what ``models.resolve`` takes besides the spec: a card file and single-field overrides. The
+    prompt follows the model's card (``config_for``) unless ``config`` is given; ``action_set`` picks the actions
+    it describes (desktop runs)."""
 
     needs_screenshot = True
 
     def __init__(self, spec: str, out_dir: str | Path | None = None, config: AgentConfig | None = None,
-                 coord_space: str | None = None):
-        self.spec, self.out_dir, self.coord_space = spec, out_dir, coord_space
-        self.config = config or config_for(spec)
+                 card: dict | None = None, action_set: str | None = None):
+        self.spec, self.out_dir, self.card = spec, out_dir, dict(card or {})
+        self.config, self.action_set = config, action_set
         self._shared = None
         self._lock = threading.Lock()
 
     def model_for(self, env):
-        from models import load_model
-
-        if self.spec.startswith("teacher"):  # bound to the env it reads
-            return load_model(self.spec, env=env)
-        with self._lock:
-            if self._shared is None:
-                self._shared = _Serialized(load_model(self.spec, coord_space=self.coord_space))
-        return self._shared
+        if needs_env(self.spec):  # the teachers read the env they act in: one model per env
+            model, card = resolve(self.spec, env=env, **self.card)
+        else:
+            with self._lock:
+                if self._shared is None:
+                    model, card = resolve(self.spec, **self.card)
+                    self._shared = _Serialized(model)
+                    self.config = self.config or config_for(card)
+            return self._shared
+        self.config = self.config or config_for(card)
+        return model
 
     def run_episode(self, env, task, seed: int) -> dict:
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed) if self.out_dir else None
-        cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps})
-        result = Agent(self.model_for(env), env, cfg, out_dir=out).run(seed=seed, task=task)
+        model = self.model_for(env)
+        cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps,
+                             **({"action_set": self.action_set} if self.action_set else {})})
+        result = Agent(model, env, cfg, out_dir=out).run(seed=seed, task=task)
         return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
                 "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
 

@@ -46,6 +46,7 @@ def main(argv=None) -> dict:
     import torch
 
     from agent.loop import AgentConfig, _Serialized, config_for
+    from models.card import Card
     from envs.browser import Browser, BrowserEnv
     from envs.tasks import resolve_tasks
     from models import EMBEDDED_DIR
@@ -56,7 +57,7 @@ def main(argv=None) -> dict:
     path = Path(a.model or EMBEDDED_DIR)
     args = G.Args(init=str(path), max_steps=8, threads=1, lr=1e-4, minibatch=0, scale_std=False, eps_high=0.28)
     policy, _ = G.load_policy(args, path, str(path))
-    config = config_for(f"hf:{path}")
+    config = config_for(Card.of_directory(path) or Card())
     config = AgentConfig(**{**config.__dict__, "max_steps": 8, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
     tasks = resolve_tasks(a.tasks)
     jobs = [(p, g, tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts) for g in range(a.group)]

@@ -15,7 +15,7 @@ from agent.loop import Agent, config_for
 from agent.viewer import write_viewer
 from envs.browser import Browser, BrowserEnv
 from envs.tasks import miniwob_task
-from models import EMBEDDED_DIR, load_model
+from models import EMBEDDED_DIR, resolve
 
 TASKS = ["click-button", "click-link", "enter-text", "click-dialog", "click-collapsible", "click-checkboxes"]
 HELD_OUT_SEEDS = 5000  # far from every seed used in training
@@ -31,8 +31,8 @@ def main() -> None:
 
     browser = Browser()
     env = BrowserEnv(browser=browser, max_steps=10)
-    model = load_model(args.model, env=env)
-    config = config_for(args.model)
+    model, card = resolve(args.model, env=env)
+    config = config_for(card)
     config.max_steps = 10
     rows = []
     try:

@@ -16,7 +16,7 @@ from agent.cli import print_event
 from agent.loop import Agent, config_for
 from envs.browser import BrowserEnv
 from envs.tasks import miniwob_task
-from models import EMBEDDED_DIR, load_model
+from models import EMBEDDED_DIR, resolve
 
 
 class ConfirmingAgent(Agent):
@@ -39,7 +39,8 @@ def main() -> int:
     args = ap.parse_args()
     env = BrowserEnv(miniwob_task(args.task))
     try:
-        agent = ConfirmingAgent(load_model(args.model, env=env), env, config_for(args.model), on_event=print_event)
+        model, card = resolve(args.model, env=env)
+        agent = ConfirmingAgent(model, env, config_for(card), on_event=print_event)
         result = agent.run(seed=args.seed)
     except KeyboardInterrupt:
         print("stopped by the person")

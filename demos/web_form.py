@@ -11,7 +11,7 @@ from agent.cli import print_event
 from agent.loop import Agent, config_for
 from envs.browser import BrowserEnv
 from envs.tasks import miniwob_task
-from models import EMBEDDED_DIR, load_model
+from models import EMBEDDED_DIR, resolve
 
 
 def main() -> int:
@@ -23,8 +23,8 @@ def main() -> int:
 
     env = BrowserEnv(miniwob_task("login-user"))
     try:
-        model = load_model(args.model, env=env)
-        agent = Agent(model, env, config_for(args.model), out_dir=args.out, on_event=print_event)
+        model, card = resolve(args.model, env=env)
+        agent = Agent(model, env, config_for(card), out_dir=args.out, on_event=print_event)
         result = agent.run(seed=args.seed)
     finally:
         env.close()

@@ -1,77 +1,147 @@
 """Model backends behind one small protocol (models/base.py), and the embedded tiny VLM.
 
-``load_model(spec)`` understands:
+``resolve(spec) -> (model, card)`` is the one place that reads a model spec. It understands:
 
 - ``embedded``: the checkpoint shipped in this repo (models/embedded/checkpoint), run with transformers;
-- ``teacher``: the privileged scripted teachers (needs the env: ``load_model("teacher", env=env)``);
+- ``teacher``: the privileged scripted teachers (they read the page: ``resolve("teacher", env=env)``);
   ``teacher:student`` answers in the embedded model's form (element references, short thoughts);
   ``teacher:visible`` does too, and searches where the privileged teacher would look behind closed panels
   (envs/teachers/visible.py);
 - ``hf:DIR`` or a directory: any local HF VLM of the Qwen2.5-VL family, run with transformers;
-- ``http://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
-- ``vllm:DIR``: vLLM in-process (GPU hosts, ``pip install 'screenwise[gpu]'``);
+- ``http(s)://HOST:PORT/v1`` or ``openai:URL``: an OpenAI-compatible server (``#MODEL`` picks the model id);
+- ``vllm:DIR``: vLLM in-process (GPU hosts, in vLLM's own environment);
 - ``scripted:FILE``: replies read from a JSON list of strings, returned in turn (demos, terminal tests).
 
-Heavy libraries are imported only when the backend that needs them is chosen.
+The card (models/card.py) comes with the model: from the checkpoint directory, from the server's
+``/v1/models``, or from ``card=`` (a file); single fields are overridden by ``prompt=``, ``coord_space=``,
+``element_refs=``. Heavy libraries are imported only when the backend that needs them is chosen.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from models.card import Card, CardError
 
 EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
 TEACHER_SPECS = ("teacher", "teacher:student", "teacher:visible")
-CARD = "screenwise.json"  # in a checkpoint dir: how the model wants to be prompted
+SPEC_HELP = ("embedded, teacher, teacher:student, teacher:visible, hf:DIR or a directory, "
+             "http://HOST:PORT/v1[#MODEL], vllm:DIR, scripted:FILE")
+STUDENT_FORM = Card(prompt="compact", coord_space="pixels", element_refs=True, mark_matches=True)
+"""The teachers speaking the embedded model's form read its prompt; the Named-in-the-task line is always on for
+them, so that the data they record teaches it."""
 
 
-def model_card(spec: str) -> dict:
-    """What a local checkpoint says about itself (coord_space, prompt, element_refs); {} when nothing."""
-    import json
+class SpecError(ValueError):
+    """A model spec that names nothing loadable; the message says what would be."""
 
-    path = Path(str(EMBEDDED_DIR) if spec == "embedded" else spec.removeprefix("hf:")) / CARD
-    return json.loads(path.read_text()) if path.is_file() else {}
+
+class BackendUnavailable(RuntimeError):
+    """The spec is right, but its backend cannot run here (vLLM not installed, no GPU)."""
+
+
+def spec_kind(spec: str) -> str:
+    """teacher | scripted | http | vllm | hf (``embedded`` is hf). SpecError for anything else."""
+    if spec in TEACHER_SPECS:
+        return "teacher"
+    if spec.startswith("scripted:"):
+        return "scripted"
+    if spec.startswith(("http://", "https://", "openai:")):
+        return "http"
+    if spec.startswith("vllm:"):
+        return "vllm"
+    if spec == "embedded" or spec.startswith("hf:") or Path(spec).is_dir():
+        return "hf"
+    raise SpecError(f"unknown model spec {spec!r}: use {SPEC_HELP}")
+
+
+def needs_env(spec: str) -> bool:
+    """The model reads the env it acts in (the teachers): one model per env, not one shared by all."""
+    return spec_kind(spec) == "teacher"
+
+
+def checkpoint_dir(spec: str) -> Path:
+    """The directory of a local checkpoint spec (``embedded``, ``hf:DIR``, ``vllm:DIR``, a path)."""
+    if spec == "embedded":
+        if not (EMBEDDED_DIR / "config.json").exists():
+            raise SpecError(f"no embedded checkpoint at {EMBEDDED_DIR}; train one with train/recipe.py")
+        return EMBEDDED_DIR
+    path = Path(spec.removeprefix("hf:").removeprefix("vllm:"))
+    if not (path / "config.json").is_file():
+        raise SpecError(f"{spec!r}: no model directory (config.json) at {path}")
+    return path
+
+
+def resolve(spec: str, env=None, card: Card | str | Path | None = None, prompt: str | None = None,
+            coord_space: str | None = None, element_refs: bool | None = None):
+    """``(model, card)`` for ``spec``. ``card`` (a Card or a card file) replaces the card the model carries;
+    ``prompt``/``coord_space``/``element_refs`` override single fields. Raises SpecError, CardError or
+    BackendUnavailable with a one-line message."""
+    kind = spec_kind(spec)
+    given = Card.read(card) if isinstance(card, (str, Path)) else card
+    if kind == "teacher":
+        if env is None:
+            raise SpecError(f"the {spec} model reads the page: resolve({spec!r}, env=env)")
+        from models.teacher import TeacherModel
+
+        model, own = TeacherModel(env, student=spec != "teacher", visible=spec == "teacher:visible"), (
+            STUDENT_FORM if spec != "teacher" else Card(coord_space="pixels"))
+    elif kind == "scripted":
+        model, own = _scripted(spec), Card(coord_space="pixels")
+    elif kind == "http":
+        from models.openai_compat import OpenAICompatModel
+
+        url, _, name = spec.removeprefix("openai:").partition("#")
+        model = OpenAICompatModel(url, model=name)
+        served = model.served_card()
+        own = Card.from_dict(served, f"{url} /v1/models card") if served else Card()
+    else:
+        directory = checkpoint_dir(spec)
+        own = Card.of_directory(directory) or Card()
+        model = None
+    final = (given or own).replace(prompt=prompt, coord_space=coord_space, element_refs=element_refs)
+    if model is None:
+        model = _local(spec, kind, directory, final)
+    model.coord_space = final.coord_space
+    model.card = final
+    if given is not None:
+        given.fits(model.name, "the --card file")
+    if final.constrain_references and not getattr(model, "follows_constraints", False):
+        raise CardError(f"the card asks for constrained decoding, which the {spec} model cannot do")
+    return model, final
 
 
 def load_model(spec: str, env=None, coord_space: str | None = None):
-    kw = {"coord_space": coord_space} if coord_space else {}
-    if spec in TEACHER_SPECS:
-        from models.teacher import TeacherModel
+    """The model alone (the Python API's short form of ``resolve``)."""
+    return resolve(spec, env=env, coord_space=coord_space)[0]
 
-        if env is None:
-            raise ValueError("the teacher model reads the page: load_model('teacher', env=env)")
-        return TeacherModel(env, student=spec != "teacher", visible=spec == "teacher:visible")
-    if spec.startswith("scripted:"):
-        import json
 
-        from models.scripted import ScriptedModel
+def _scripted(spec: str):
+    from models.scripted import ScriptedModel
 
-        replies = json.loads(Path(spec.removeprefix("scripted:")).read_text())
-        if not (isinstance(replies, list) and replies and all(isinstance(r, str) for r in replies)):
-            raise ValueError(f"{spec}: the file must hold a JSON list of reply strings")
-        return ScriptedModel(replies, name=spec)
-    card = model_card(spec)
-    if card.get("coord_space"):
-        kw.setdefault("coord_space", card["coord_space"])
-    if spec == "embedded":
-        if not (EMBEDDED_DIR / "config.json").exists():
-            raise FileNotFoundError(f"no embedded checkpoint at {EMBEDDED_DIR}; train one with train/recipe.py")
-        spec = f"hf:{EMBEDDED_DIR}"
-    if spec.startswith(("http://", "https://", "openai:")):
-        from models.openai_compat import OpenAICompatModel
+    path = Path(spec.removeprefix("scripted:"))
+    try:
+        replies = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise SpecError(f"{spec}: cannot read a JSON list of replies ({e})") from None
+    if not (isinstance(replies, list) and replies and all(isinstance(r, str) for r in replies)):
+        raise SpecError(f"{spec}: the file must hold a JSON list of reply strings")
+    return ScriptedModel(replies, name=spec)
 
-        url = spec.removeprefix("openai:")
-        url, _, model = url.partition("#")
-        return OpenAICompatModel(url, model=model, **kw)
-    if spec.startswith("vllm:"):
+
+def _local(spec: str, kind: str, directory: Path, card: Card):
+    if kind == "vllm":
         from models.vllm_backend import VLLMModel
 
-        return VLLMModel(spec.removeprefix("vllm:"), **kw)
-    path = spec.removeprefix("hf:")
-    if spec.startswith("hf:") or Path(path).is_dir():
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"no model directory at {path}")
-        from models.hf import TransformersModel
+        try:
+            return VLLMModel(str(directory), coord_space=card.coord_space, card=card)
+        except ImportError as e:
+            raise BackendUnavailable(f"{spec}: {e}") from None
+    from models.hf import TransformersModel
 
-        return TransformersModel(path, **kw)
-    raise ValueError(f"unknown model spec {spec!r}: use embedded, teacher, hf:DIR, http://HOST:PORT/v1, vllm:DIR "
-                     "or scripted:FILE")
+    return TransformersModel(directory, coord_space=card.coord_space, card=card)
+
+
+__all__ = ["BackendUnavailable", "Card", "CardError", "EMBEDDED_DIR", "SPEC_HELP", "SpecError", "TEACHER_SPECS",
+           "checkpoint_dir", "load_model", "needs_env", "resolve", "spec_kind"]

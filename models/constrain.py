@@ -35,14 +35,14 @@ instruction and history, as written there or all in upper or all in lower case: 
 typed value and option of the core tasks' teachers is one; computed answers (dates, sums) and text read off the
 page are not."""
 _SPECIAL = re.compile(r"<\|[a-z_]+\|>")
-_LINE = re.compile(r"^\[\d+\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
+_LINE = re.compile(r"^\[(?P<id>\d+)\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
 
-def listed_references(prompt: str, lines: list | None = None) -> tuple[list[str], list[str]]:
+def listed_references(prompt: str, lines: list | None = None, ids: list | None = None) -> tuple[list[str], list[str]]:
     """Element texts and ``x,y`` positions from the last element list in ``prompt``.
 
     ``lines``, when given, collects ``(description, "x,y")`` for every listed line with a position: the line
-    without its ``[id]`` and position (``div white`` of ``[3] div white at (111,167)``).
+    without its ``[id]`` and position (``div white`` of ``[3] div white at (111,167)``). ``ids`` collects the ids.
     """
     at = prompt.rfind("Elements:\n")
     if at < 0:
@@ -55,6 +55,8 @@ def listed_references(prompt: str, lines: list | None = None) -> tuple[list[str]
             if line.startswith("["):
                 continue
             break  # the list has ended
+        if ids is not None:
+            ids.append(m["id"])
         if m["text"] and "'" not in m["text"] and "\\" not in m["text"]:
             names.append(m["text"])
         if m["x"] is not None:

@@ -23,9 +23,13 @@ from pathlib import Path
 import torch
 
 from models.base import Generation
+from models.card import Card
+from models.constrain import ReferenceConstraint
 from models.fast_decode import FastDecoder
 from models.fast_decode import supports as fast_decode_supports
 from models.messages import decode_image
+from models.reply_pattern import PatternConstraint, pattern_for
+from models.reply_pattern import Session as PatternSession
 
 # Tokens that stand for pixels: a model must never write them (a random one samples <|image_pad|> at once).
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>",
@@ -96,7 +100,7 @@ class TransformersModel:
 
     def __init__(self, path: str | Path, device: str = "cpu", dtype: str | torch.dtype | None = None,
                  coord_space: str = "qwen25", threads: int | None = 1, name: str | None = None,
-                 constrain_references: bool | None = None):
+                 constrain_references: bool | None = None, card: Card | None = None):
         from transformers import AutoModelForImageTextToText
 
         if threads is not None:
@@ -127,16 +131,15 @@ class TransformersModel:
         pad = self.tokenizer.pad_token_id
         self.pad_id: int = pad if pad is not None else eos[-1]
         # Element references limited to what the prompt lists (models/constrain.py); the card decides by default.
-        card_path = Path(path) / "screenwise.json"
-        card = json.loads(card_path.read_text()) if card_path.exists() else {}
+        self.card = card or Card.of_directory(path) or Card()
         if constrain_references is None:
-            constrain_references = bool(card.get("constrain_references", False))
-        self.constraint, self.copy_content = None, bool(card.get("copy_content", False))
-        self.quotes = bool(card.get("constrain_quotes", False))
-        if constrain_references:
-            from models.constrain import ReferenceConstraint
-
-            self.constraint = ReferenceConstraint(self.tokenizer)
+            constrain_references = self.card.constrain_references
+        self.constraint = ReferenceConstraint(self.tokenizer) if constrain_references else None
+        self.copy_content, self.quotes = self.card.copy_content, self.card.constrain_quotes
+        self._patterns: PatternConstraint | None = None  # built on the first request that brings a pattern
+        self.use_pattern = False
+        """Hold replies to the card's pattern (models/reply_pattern.py) instead of the in-process masks: what a
+        vLLM sampler does, so a trainer beside one (GRPO ``--vllm``) masks as it sampled."""
 
     # -- prompt -------------------------------------------------------------------------------------------------
 
@@ -155,16 +158,31 @@ class TransformersModel:
 
     # -- generation ---------------------------------------------------------------------------------------------
 
+    follows_constraints = True
+
+    def _session(self, messages: list[dict], rows: int, pattern: str | None):
+        """The decode's constraint: the pattern a request brings (models/reply_pattern.py, as a server's
+        structured output), else the card's in-process reference masks (models/constrain.py), else none."""
+        if pattern is None and self.use_pattern:
+            pattern = pattern_for(messages, self.card)
+        if pattern is not None:
+            if self._patterns is None:
+                self._patterns = PatternConstraint(self.tokenizer, self.end_id)
+            return self._patterns.session(pattern, rows)
+        if self.constraint is None:
+            return None
+        return self.constraint.session(self.prompt_text(messages), rows, self.copy_content, self.quotes)
+
     @torch.no_grad()
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
-                 max_tokens: int = 256) -> list[Generation]:
+                 max_tokens: int = 256, pattern: str | None = None) -> list[Generation]:
         """``n`` completions. Greedy at temperature 0 (one decode, copied n times); plain temperature sampling
-        otherwise (no top-k/top-p or repetition penalty, whatever the checkpoint's generation_config says)."""
+        otherwise (no top-k/top-p or repetition penalty, whatever the checkpoint's generation_config says).
+        ``pattern``: a regular expression the reply must match (instead of the card's reference masks)."""
         inputs = self._prompt_inputs(messages)
         sample = temperature > 0
         rows = n if sample else 1
-        session = (self.constraint.session(self.prompt_text(messages), rows, self.copy_content, self.quotes)
-                   if self.constraint else None)
+        session = self._session(messages, rows, pattern)
         if self.fast is not None:
             new, logps = self.fast.generate(inputs, n=rows, temperature=temperature,
                                             max_tokens=max_tokens, stop_ids=self.stop_ids,
@@ -181,7 +199,7 @@ class TransformersModel:
             new = out.sequences[:, inputs["input_ids"].shape[1]:]                       # [rows, steps]
             logits = torch.stack(out.logits, dim=1).float()                             # [rows, steps, vocab]
             if session is not None:  # report the masked distribution, as the fast path does
-                masks = torch.cat([self.allowed_masks(messages, row.tolist()) for row in new])
+                masks = torch.cat([self.allowed_masks(messages, row.tolist(), pattern) for row in new])
                 logits = logits.masked_fill(~masks[..., :logits.shape[-1]], float("-inf"))
             logps = torch.log_softmax(logits, -1).gather(-1, new[..., None])[..., 0]  # [rows, steps]
         gens = [self._generation(new[i].tolist(), logps[i].tolist()) for i in range(new.shape[0])]
@@ -195,8 +213,13 @@ class TransformersModel:
         everything = list(range(self.model.get_output_embeddings().weight.shape[0]))
 
         def allowed(row: int, ids: torch.Tensor) -> list[int]:
-            session.text[row] = b"".join(session.table.bytes[i] for i in ids[prompt_len:].tolist()
-                                         if i < len(session.table.bytes))
+            written = ids[prompt_len:].tolist()
+            if isinstance(session, PatternSession):  # a guide is advanced, not rewound: push what is new
+                for token in written[session.pushed[row]:]:
+                    session.push(row, token)
+                session.pushed[row] = len(written)
+            else:
+                session.text[row] = b"".join(session.table.bytes[i] for i in written if i < len(session.table.bytes))
             return session.allowed(row) or everything
 
         return allowed
@@ -280,12 +303,14 @@ class TransformersModel:
         logps = torch.log_softmax(logits, -1).gather(-1, targets[..., None])[..., 0]
         return logps, batch["completion_mask"][:, prompt_len:]
 
-    def allowed_masks(self, messages: list[dict], token_ids: list[int]) -> torch.Tensor | None:
-        """[1, len(token_ids), V] bool: what the reference constraint allowed before each token of a reply to
-        ``messages`` (all True where it was idle); None for a model without the constraint."""
-        if self.constraint is None:
+    def allowed_masks(self, messages: list[dict], token_ids: list[int],
+                      pattern: str | None = None) -> torch.Tensor | None:
+        """[1, len(token_ids), V] bool: what the constraint allowed before each token of a reply to ``messages``
+        (all True where it was idle); None for a model without one. ``pattern``: the regular expression the
+        sampler held the reply to (a vLLM sampler's structured output), instead of the card's masks."""
+        session = self._session(messages, 1, pattern)
+        if session is None:
             return None
-        session = self.constraint.session(self.prompt_text(messages), 1, self.copy_content, self.quotes)
         vocab = self.model.get_output_embeddings().weight.shape[0]
         mask = torch.ones(1, len(token_ids), vocab, dtype=torch.bool)
         for t, token in enumerate(token_ids):

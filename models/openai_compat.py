@@ -4,6 +4,11 @@ The ``openai`` client does the HTTP; its own retries are off (``max_retries=0``)
 bounded loop with exponential backoff that retries what a later attempt can fix (connection errors, timeouts,
 HTTP 5xx, 429) and gives up at once on what it cannot (any other 4xx). When it gives up it raises
 ``ModelError`` naming the server, the number of attempts and the last error.
+
+The model's card (models/card.py) says how to prompt it; ``screenwise serve`` lists it in ``/v1/models``
+(``served_card``). When the card asks for constrained references, each request carries the constraint as the
+structured-output regex that vLLM's server documents, ``{"structured_outputs": {"regex": …}}``
+(models/reply_pattern.py), which ``screenwise serve`` honours too.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Callable, TypeVar
 import openai
 
 from models.base import Generation, ModelError
+from models.card import Card
+from models.reply_pattern import pattern_for
 
 T = TypeVar("T")
 
@@ -37,12 +44,20 @@ class OpenAICompatModel:
         self.timeout = timeout
         self.coord_space = coord_space
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        self._listing: list | None = None
         self.name = model or self._first_model_id()
+        self.card = Card(coord_space=coord_space)
+
+    follows_constraints = True  # by asking the server for structured output
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
-                 max_tokens: int = 256) -> list[Generation]:
+                 max_tokens: int = 256, pattern: str | None = None) -> list[Generation]:
+        """``pattern``: a regular expression the reply must match; by default the card's constraint, if any."""
+        pattern = pattern or pattern_for(messages, self.card)
+        extra = {"structured_outputs": {"regex": pattern}} if pattern else None
         response = self._with_retries(lambda: self._client.chat.completions.create(
-            model=self.name, messages=messages, n=n, temperature=temperature, max_tokens=max_tokens))
+            model=self.name, messages=messages, n=n, temperature=temperature, max_tokens=max_tokens,
+            extra_body=extra))
         try:  # the client does not validate the body: a server may send anything with a 200
             generations = [Generation(text=c.message.content or "", finish_reason=c.finish_reason or "stop")
                            for c in sorted(response.choices, key=lambda c: c.index)]
@@ -55,8 +70,21 @@ class OpenAICompatModel:
     def close(self) -> None:
         self._client.close()
 
+    def served_card(self) -> dict | None:
+        """The card the server lists for this model (``screenwise serve`` does; vLLM does not): None if none."""
+        for entry in self._models():
+            if entry.id == self.name:
+                card = (entry.model_extra or {}).get("screenwise")
+                return card if isinstance(card, dict) else None
+        return None
+
+    def _models(self) -> list:
+        if self._listing is None:
+            self._listing = list(self._with_retries(lambda: self._client.models.list()).data)
+        return self._listing
+
     def _first_model_id(self) -> str:
-        models = self._with_retries(lambda: self._client.models.list()).data
+        models = self._models()
         if not models:
             raise ModelError(f"model server {self.base_url} lists no models at /models")
         return models[0].id

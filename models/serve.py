@@ -1,21 +1,35 @@
 """Serve any Model (models/base.py) as an OpenAI-compatible chat-completions server, on the standard library.
 
-    GET  /health                -> {"status": "ok", "model": NAME}
-    GET  /v1/models             -> the one model, by its ``name``
-    POST /v1/chat/completions   -> messages with text and image_url (data: URL) parts; n, temperature, max_tokens
+    GET  /health                -> {"status": "ok", "model": NAME, "replicas": R, "busy": B}
+    GET  /v1/models             -> the one model, by its ``name``, with its card under ``"screenwise"``
+    POST /v1/chat/completions   -> messages with text and image_url (data: URL) parts; n, temperature, max_tokens,
+                                   stream, and vLLM's ``structured_outputs: {"regex": …}``
 
 So a client written against ``vllm serve`` (``models/openai_compat.py``) runs against a scripted, teacher or local
-transformers model unchanged. Requests arrive on many threads; calls into the model are serialized with a lock,
-because models are not thread-safe. A request the server cannot read gets a 400 with an OpenAI-style error body;
-an exception from the model gets a 500 carrying its message. ``usage`` is sent only when the generations carry
-token ids, and then ``prompt_tokens`` is 0: the Model protocol does not report the prompt's length.
+transformers model unchanged, and a client given nothing but the URL learns from ``/v1/models`` how to prompt the
+model (models/card.py).
 
-    python -m models.serve embedded --port 8000
+As vLLM does, a served model decodes freely unless a request brings a pattern (``structured_outputs.regex``,
+which models/reply_pattern.py writes for a card that asks for constraints); ``--no-structured-outputs`` ignores
+the field, to measure the unconstrained path.
+
+Requests arrive on many threads. Models are not thread-safe, so each call takes one of ``replicas`` copies of the
+model from a pool, and waits only for a free copy: ``/health`` and ``/v1/models`` never wait, and R copies answer R
+requests at once (on a CPU, one torch thread each). ``stream: true`` answers with server-sent events in the
+OpenAI chunk format; the reply is sent once it is decoded (the decoders have no per-token callback).
+
+A request the server cannot read gets a 400 with an OpenAI-style error body; an exception from the model gets a
+500 carrying its message. ``usage`` is sent only when the generations carry token ids, and then
+``prompt_tokens`` is 0: the Model protocol does not report the prompt's length.
+
+    screenwise serve --model embedded --port 8000 --replicas 2
 """
 
 from __future__ import annotations
 
 import json
+import queue
+import re
 import sys
 import threading
 import time
@@ -35,8 +49,6 @@ def parse_chat_request(body: object, model_name: str) -> tuple[list[dict], int, 
     """(messages, n, temperature, max_tokens) from a decoded request body, or BadRequest saying what is wrong."""
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
-    if body.get("stream"):
-        raise BadRequest("streaming is not supported")
     if body.get("model") not in (None, "", model_name):
         raise BadRequest(f"unknown model {body['model']!r}: this server serves {model_name!r}")
     messages = body.get("messages")
@@ -54,6 +66,23 @@ def parse_chat_request(body: object, model_name: str) -> tuple[list[dict], int, 
     if not _is_int(max_tokens) or max_tokens < 1:
         raise BadRequest("'max_tokens' must be a positive integer")
     return messages, n, float(temperature), max_tokens
+
+
+def requested_pattern(body: dict) -> str | None:
+    """The regular expression a request asks the reply to match: vLLM's ``structured_outputs.regex`` (or its
+    older ``guided_regex``); None when it asks for none. Other structured-output kinds are refused."""
+    spec = body.get("structured_outputs")
+    if spec is None and "guided_regex" in body:
+        spec = {"regex": body["guided_regex"]}
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or set(spec) - {"regex"} or not isinstance(spec.get("regex"), str):
+        raise BadRequest("structured_outputs: this server follows {'regex': PATTERN} only")
+    try:
+        re.compile(spec["regex"])
+    except re.error as e:
+        raise BadRequest(f"structured_outputs.regex is not a regular expression: {e}")
+    return spec["regex"]
 
 
 def check_message(m: object, where: str) -> None:
@@ -85,14 +114,21 @@ def _is_int(v: object) -> bool:
 
 
 class ModelServer:
-    """Serves ``model`` on a background thread. ``port=0`` picks a free port; ``.url`` is the API root."""
+    """Serves ``model`` (or a list of identical replicas) on a background thread. ``port=0`` picks a free port;
+    ``.url`` is the API root. ``structured_outputs=False`` ignores the requests' patterns."""
 
-    def __init__(self, model, host: str = "127.0.0.1", port: int = 0, quiet: bool = False):
-        self.model = model
+    def __init__(self, model, host: str = "127.0.0.1", port: int = 0, quiet: bool = False,
+                 structured_outputs: bool = True):
+        replicas = list(model) if isinstance(model, (list, tuple)) else [model]
+        self.model = replicas[0]
+        self.replicas = len(replicas)
+        self.pool: queue.Queue = queue.Queue()
+        for m in replicas:
+            self.pool.put(m)
         self.host = host
         self.port = port
         self.quiet = quiet
-        self.lock = threading.Lock()
+        self.structured_outputs = structured_outputs
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -101,6 +137,15 @@ class ModelServer:
         if self._httpd is None:
             raise RuntimeError("the server has no URL until start()")
         return f"http://{self.host}:{self.port}/v1"
+
+    def generate(self, messages, n, temperature, max_tokens, pattern):
+        """One call on a free replica (waiting for one when all are busy)."""
+        model = self.pool.get()
+        try:
+            kw = {"pattern": pattern} if pattern is not None else {}
+            return model.generate(messages, n=n, temperature=temperature, max_tokens=max_tokens, **kw)
+        finally:
+            self.pool.put(model)
 
     def bind(self) -> ThreadingHTTPServer:
         handler = type("Handler", (ChatHandler,), {"server_state": self})
@@ -143,12 +188,17 @@ class ChatHandler(BaseHTTPRequestHandler):
         self._timed(self._post)
 
     def _get(self) -> None:
-        name = self.server_state.model.name
+        state = self.server_state
+        name = state.model.name
         if self.path == "/health":
-            self._send(200, {"status": "ok", "model": name})
+            self._send(200, {"status": "ok", "model": name, "replicas": state.replicas,
+                             "busy": state.replicas - state.pool.qsize()})
         elif self.path == "/v1/models":
-            self._send(200, {"object": "list", "data": [
-                {"id": name, "object": "model", "created": 0, "owned_by": "screenwise"}]})
+            entry = {"id": name, "object": "model", "created": 0, "owned_by": "screenwise"}
+            card = getattr(state.model, "card", None)
+            if card is not None:
+                entry["screenwise"] = card.to_dict()
+            self._send(200, {"object": "list", "data": [entry]})
         else:
             self._error(404, f"no route GET {self.path}")
 
@@ -157,17 +207,22 @@ class ChatHandler(BaseHTTPRequestHandler):
             return self._error(404, f"no route POST {self.path}")
         state = self.server_state
         try:
-            messages, n, temperature, max_tokens = parse_chat_request(self._read_json(), state.model.name)
+            body = self._read_json()
+            messages, n, temperature, max_tokens = parse_chat_request(body, state.model.name)
+            pattern = requested_pattern(body) if state.structured_outputs else None
+            if pattern is not None and not getattr(state.model, "follows_constraints", False):
+                raise BadRequest(f"{state.model.name} cannot follow structured_outputs")
         except BadRequest as e:
             return self._error(400, str(e))
         try:
-            with state.lock:
-                generations = state.model.generate(messages, n=n, temperature=temperature, max_tokens=max_tokens)
+            generations = state.generate(messages, n, temperature, max_tokens, pattern)
         except Exception as e:
             return self._error(500, f"{type(e).__name__}: {e}", "server_error")
+        reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if body.get("stream"):
+            return self._stream(reply_id, created, state.model.name, generations)
         body = {
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": state.model.name,
+            "id": reply_id, "object": "chat.completion", "created": created, "model": state.model.name,
             "choices": [{"index": i, "message": {"role": "assistant", "content": g.text},
                          "finish_reason": g.finish_reason, "logprobs": None} for i, g in enumerate(generations)],
         }
@@ -175,6 +230,20 @@ class ChatHandler(BaseHTTPRequestHandler):
             completion = sum(len(g.token_ids) for g in generations)
             body["usage"] = {"prompt_tokens": 0, "completion_tokens": completion, "total_tokens": completion}
         self._send(200, body)
+
+    def _stream(self, reply_id: str, created: int, name: str, generations) -> None:
+        """Server-sent events: per choice a role chunk, the content, a finish chunk; then ``[DONE]``."""
+        def chunk(index: int, delta: dict, finish: str | None = None) -> bytes:
+            event = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": name,
+                     "choices": [{"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+            return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+        events = []
+        for i, g in enumerate(generations):
+            events += [chunk(i, {"role": "assistant", "content": ""}), chunk(i, {"content": g.text}),
+                       chunk(i, {}, g.finish_reason)]
+        data = b"".join(events) + b"data: [DONE]\n\n"
+        self._write(200, "text/event-stream", data)
 
     def _read_json(self) -> object:
         try:
@@ -192,10 +261,12 @@ class ChatHandler(BaseHTTPRequestHandler):
         self._send(status, {"error": {"message": message, "type": kind, "param": None, "code": None}})
 
     def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
+        self._write(status, "application/json", json.dumps(body).encode())
+
+    def _write(self, status: int, kind: str, data: bytes) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -216,11 +287,12 @@ class ChatHandler(BaseHTTPRequestHandler):
         pass  # one line per request comes from _timed instead of http.server's access log
 
 
-def serve_forever(model, host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> None:
-    """Serve in the foreground until Ctrl-C (the CLI's entry point)."""
-    server = ModelServer(model, host, port, quiet)
+def serve_forever(model, host: str = "127.0.0.1", port: int = 8000, quiet: bool = False,
+                  structured_outputs: bool = True) -> None:
+    """Serve in the foreground until Ctrl-C (the CLI's entry point). ``model``: one model or a list of replicas."""
+    server = ModelServer(model, host, port, quiet, structured_outputs)
     httpd = server.bind()
-    print(f"serving {model.name} at {server.url}", flush=True)
+    print(f"serving {server.model.name} at {server.url} ({server.replicas} replica(s))", flush=True)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:
@@ -229,20 +301,9 @@ def serve_forever(model, host: str = "127.0.0.1", port: int = 8000, quiet: bool 
         server.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    from models import load_model
-
-    p = argparse.ArgumentParser(prog="python -m models.serve", description=__doc__.split("\n")[0])
-    p.add_argument("model", help="a load_model spec: embedded, hf:DIR, vllm:DIR, ...")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--coord-space", default=None, help="override how the model writes coordinates")
-    p.add_argument("--quiet", action="store_true", help="no per-request log lines")
-    args = p.parse_args(argv)
-    serve_forever(load_model(args.model, coord_space=args.coord_space), args.host, args.port, args.quiet)
-
-
-if __name__ == "__main__":
-    main()
+def serving(model):
+    """A model as a server runs it: like vLLM, it follows the pattern a request brings and nothing else, so the
+    card's in-process reference masks are off."""
+    if getattr(model, "constraint", None) is not None:
+        model.constraint = None
+    return model

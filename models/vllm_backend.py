@@ -5,6 +5,9 @@ The same directory that ``TransformersModel`` loads is served here: vLLM lists
 vLLM is imported lazily; it needs its own environment (``pip install 'screenwise[gpu]'`` on a CUDA host).
 
 Log-probabilities are vLLM's default raw ones (before temperature and bias), like ``TransformersModel``'s.
+
+A card that asks for constrained references gets each reply held to its pattern (models/reply_pattern.py) through
+vLLM's structured outputs, as ``vllm serve`` does for ``OpenAICompatModel``'s requests.
 """
 
 from __future__ import annotations
@@ -12,18 +15,25 @@ from __future__ import annotations
 import math
 
 from models.base import Generation
+from models.card import Card
 from models.hf import VISION_TOKENS
+from models.reply_pattern import pattern_for
 
 
 class VLLMModel:
     """A local model directory served by ``vllm.LLM``; ``llm_kwargs`` go to ``vllm.LLM`` as they are."""
 
+    follows_constraints = True
+
     def __init__(self, path: str, coord_space: str = "qwen25", max_images: int = 4, dtype: str = "auto",
-                 gpu_memory_utilization: float = 0.5, seed: int = 0, name: str | None = None, **llm_kwargs):
+                 gpu_memory_utilization: float = 0.5, seed: int = 0, name: str | None = None,
+                 card: Card | None = None, **llm_kwargs):
         try:
             from vllm import LLM
         except ImportError as e:
-            raise ImportError("VLLMModel needs vLLM on a CUDA host: pip install 'screenwise[gpu]'") from e
+            raise ImportError("vLLM is not installed; on a CUDA host, in its own environment: "
+                              "pip install 'screenwise[gpu]' (README, 'Serving on a GPU')") from e
+        self.card = card or Card.of_directory(path) or Card(coord_space=coord_space)
 
         self.name = name or str(path).rstrip("/").rsplit("/", 1)[-1]
         self.coord_space = coord_space
@@ -35,11 +45,15 @@ class VLLMModel:
         self.logit_bias = {vocab[t]: -100.0 for t in VISION_TOKENS if t in vocab}
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
-                 max_tokens: int = 256) -> list[Generation]:
+                 max_tokens: int = 256, pattern: str | None = None) -> list[Generation]:
         from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
 
+        pattern = pattern or pattern_for(messages, self.card)
+        structured = StructuredOutputsParams(regex=pattern) if pattern else None
         params = SamplingParams(n=n, temperature=temperature, top_p=1.0, top_k=-1, max_tokens=max_tokens,
-                                logprobs=0, logit_bias=self.logit_bias or None, skip_special_tokens=False)
+                                logprobs=0, logit_bias=self.logit_bias or None, skip_special_tokens=False,
+                                structured_outputs=structured)
         out = self.llm.chat(messages, params, use_tqdm=False)[0]
         gens = []
         for c in out.outputs:

@@ -8,7 +8,7 @@ import pytest
 
 from agent.loop import Agent, config_for
 from envs.tasks import miniwob_task
-from models import EMBEDDED_DIR, load_model, model_card
+from models import EMBEDDED_DIR, Card, resolve
 
 pytestmark = pytest.mark.skipif(not (EMBEDDED_DIR / "config.json").exists(), reason="no embedded checkpoint shipped")
 
@@ -16,17 +16,16 @@ pytestmark = pytest.mark.skipif(not (EMBEDDED_DIR / "config.json").exists(), rea
 def test_checkpoint_is_small_and_says_how_to_prompt_it():
     size = sum(p.stat().st_size for p in EMBEDDED_DIR.rglob("*") if p.is_file())
     assert size < 50 * 2**20
-    card = model_card("embedded")
-    assert {k: card[k] for k in ("coord_space", "prompt", "element_refs")} == {
-        "coord_space": "pixels", "prompt": "compact", "element_refs": True}
+    card = Card.of_directory(EMBEDDED_DIR)
+    assert (card.coord_space, card.prompt, card.element_refs) == ("pixels", "compact", True)
 
 
 def test_embedded_model_solves_a_real_episode_offline(make_env, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    model = load_model("embedded")
+    model, card = resolve("embedded")
     assert type(model).__name__ == "TransformersModel" and model.coord_space == "pixels"
     env = make_env(miniwob_task(os.environ.get("SCREENWISE_EMBEDDED_TASK", "click-button")))
-    results = [Agent(model, env, config_for("embedded")).run(seed=seed) for seed in (5000, 5001, 5002)]
+    results = [Agent(model, env, config_for(card)).run(seed=seed) for seed in (5000, 5001, 5002)]
     assert all(r.status in ("done", "loop", "step_budget", "format_errors") for r in results)
     assert any(r.success for r in results), [r.status for r in results]

@@ -151,7 +151,7 @@ def test_model_id_is_discovered_from_the_server():
         bare = server.url.removesuffix("/v1")
         assert OpenAICompatModel(bare).name == "ui-tars-under-test"  # /v1 is added to a bare host:port
         with urllib.request.urlopen(bare + "/health", timeout=5) as r:
-            assert json.loads(r.read()) == {"status": "ok", "model": "ui-tars-under-test"}
+            assert json.loads(r.read()) == {"status": "ok", "model": "ui-tars-under-test", "replicas": 1, "busy": 0}
 
 
 @pytest.mark.parametrize("body, complaint", [
@@ -164,7 +164,9 @@ def test_model_id_is_discovered_from_the_server():
     (json.dumps({"messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}).encode(), "data: URL"),
     (json.dumps({"messages": HELLO, "n": 0}).encode(), "'n'"),
-    (json.dumps({"messages": HELLO, "stream": True}).encode(), "streaming"),
+    (json.dumps({"messages": HELLO, "structured_outputs": {"json": {}}}).encode(), "regex"),
+    (json.dumps({"messages": HELLO, "structured_outputs": {"regex": "(a"}}).encode(), "not a regular expression"),
+    (json.dumps({"messages": HELLO, "structured_outputs": {"regex": "a+"}}).encode(), "cannot follow"),
     (json.dumps({"messages": HELLO, "model": "gpt-9"}).encode(), "unknown model"),
 ])
 def test_malformed_request_gets_400(body, complaint):

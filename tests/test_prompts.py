@@ -111,11 +111,12 @@ def test_teachers_write_the_match_line_and_checkpoints_ask_for_it(tmp_path):
     import json
 
     from agent.loop import config_for
+    from models import EMBEDDED_DIR, STUDENT_FORM, Card
 
-    assert config_for("teacher:visible").mark_matches and config_for("teacher:student").mark_matches
-    assert config_for("embedded").mark_matches  # the shipped card (session 13, trained with the line) asks for it
+    assert config_for(STUDENT_FORM).mark_matches  # teacher:student and teacher:visible speak the student form
+    assert config_for(Card.of_directory(EMBEDDED_DIR)).mark_matches  # the shipped card (trained with the line)
     (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact", "mark_matches": True}))
-    cfg = config_for(f"hf:{tmp_path}")
-    assert cfg.prompt == "compact" and cfg.mark_matches
+    cfg = config_for(Card.of_directory(tmp_path))
+    assert cfg.prompt == "compact" and cfg.mark_matches and cfg.element_refs  # compact cards list the elements
     (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact"}))  # older cards: no line
-    assert not config_for(f"hf:{tmp_path}").mark_matches
+    assert not config_for(Card.of_directory(tmp_path)).mark_matches

@@ -14,6 +14,7 @@ import argparse
 
 from agent.bench import BenchConfig, run_bench
 from agent.loop import Agent, Decision, ModelPolicy, config_for
+from models.card import Card
 
 
 class LabelledAgent(Agent):
@@ -47,7 +48,7 @@ def collect(student: str, out: str, tasks: str = "teachers", seeds: int = 10, se
             workers: int = 1, quiet: bool = False) -> dict:
     cfg = BenchConfig(policy=f"dagger:{student}", tasks=tasks, seeds=seeds, seed_offset=seed_offset,
                       workers=workers, out=out, quiet=quiet)
-    policy = DaggerPolicy(f"hf:{student}", out_dir=out, config=config_for(f"hf:{student}"))
+    policy = DaggerPolicy(f"hf:{student}", out_dir=out, config=config_for(Card.of_directory(student) or Card()))
     return run_bench(cfg, policy=policy)
 
 

@@ -101,6 +101,7 @@ import torch
 
 from agent import actions as A
 from agent.loop import Agent, AgentConfig, Decision, config_for
+from models.card import Card
 from train.lockstep import LockstepBatcher
 
 
@@ -395,13 +396,11 @@ def start_ray_actors(args: Args):
         def run(self, checkpoint: str, version: int, config: dict, prompt: int, task_id: str, seed: int,
                 out_dir: str | None) -> Episode:
             from envs.tasks import resolve_tasks
-            from models import model_card
             from models.hf import TransformersModel
 
             if version != self.version:  # a new iteration: the driver saved new weights there
                 self.model = None
-                self.model = TransformersModel(checkpoint, threads=self.threads,
-                                               coord_space=model_card(checkpoint).get("coord_space", "qwen25"))
+                self.model = TransformersModel(checkpoint, threads=self.threads, coord_space=card_of(checkpoint).coord_space)
                 self.version = version
             task = resolve_tasks(task_id)[0]
             return play_episode(self.model, self.env, AgentConfig(**config), prompt, task, seed,
@@ -744,13 +743,17 @@ class Distiller:
 
 # -- model -----------------------------------------------------------------------------------------------------
 
+def card_of(checkpoint) -> Card:
+    """The card the checkpoint carries (its screenwise.json), or UI-TARS's defaults."""
+    return Card.of_directory(checkpoint) or Card()
+
+
 def load_policy(args: Args, checkpoint: Path, base: str):
     """The trained model (models.hf.TransformersModel) and, with --lora, its peft wrapper (else None)."""
-    from models import model_card
     from models.hf import TransformersModel
 
-    coord_space = model_card(str(checkpoint)).get("coord_space", "qwen25")
-    kw = dict(device=args.device, dtype=args.dtype or None, coord_space=coord_space, threads=args.threads)
+    kw = dict(device=args.device, dtype=args.dtype or None, coord_space=card_of(checkpoint).coord_space,
+              threads=args.threads)
     if not args.lora:
         return TransformersModel(checkpoint, **kw), None
     try:
@@ -811,10 +814,10 @@ def recover_checkpoint(checkpoint: Path) -> None:
 def start_vllm(args: Args, checkpoint: Path):
     """vLLM in this process (so its weights can be replaced in place), behind the generation lock. UNTESTED."""
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    from models import model_card
     from models.vllm_backend import VLLMModel
 
-    return VLLMModel(str(checkpoint), coord_space=model_card(str(checkpoint)).get("coord_space", "qwen25"),
+    card = card_of(checkpoint)
+    return VLLMModel(str(checkpoint), coord_space=card.coord_space, card=card,
                      gpu_memory_utilization=args.vllm_memory, seed=args.seed)
 
 
@@ -1007,7 +1010,7 @@ def train(args: Args) -> Path:
         raise SystemExit("--distill-last consolidates the trained and the retention tasks: give --retain-data")
     distiller = Distiller(args, policy, params, tasks, state) \
         if args.distill_steps or args.distill_first or args.distill_last else None
-    config = config_for(f"hf:{checkpoint}")
+    config = config_for(card_of(checkpoint))
     config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
                             "max_tokens": args.max_tokens, "best_of": 1})
     browser, envs, actors, started_ray, generator = None, [], [], False, None
@@ -1018,6 +1021,8 @@ def train(args: Args) -> Path:
 
         browser = Browser()
         envs = [BrowserEnv(browser=browser, max_steps=args.max_steps) for _ in range(max(1, args.workers))]
+        if args.vllm:  # vLLM samples under the card's reply pattern: the trainer's masks must be the same ones
+            policy.use_pattern = True
         generator = LockstepBatcher(start_vllm(args, checkpoint) if args.vllm else policy)
 
     def save() -> None:

@@ -42,11 +42,7 @@ def run_desktop_bench(cfg: BenchConfig, env=None) -> dict:
     todo = [(t, s) for t in tasks for s in seeds if (t.id, s) not in done]
 
     if cfg.policy not in ("teacher", "random"):  # a model, through the agent loop: describe desktop actions
-        from agent.loop import AgentConfig
-
-        extra = dict(cfg.extra)
-        extra.setdefault("config", AgentConfig(action_set="desktop"))
-        cfg = replace(cfg, extra=extra)
+        cfg = replace(cfg, extra={**cfg.extra, "action_set": "desktop"})
     policy = make_policy(cfg)
     t0 = time.perf_counter()
     new = []
