@@ -8,7 +8,7 @@ import time
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from agent.bench import BenchConfig, format_table, run_bench
+    from agent.bench import BenchConfig, format_table, make_policy, run_bench
 
     out = args.out or ("runs/bench-desktop" if args.suite == "desktop" else "runs/bench")
     card = card_overrides(args)
@@ -22,7 +22,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         summary = run_desktop_bench(cfg)  # one display: --workers and --ray do not apply
     else:
-        summary = run_bench(cfg)
+        policy = make_policy(cfg)
+        if hasattr(policy, "check"):  # a model: a bad spec or card stops here, before any episode
+            policy.check()
+        summary = run_bench(cfg, policy)
     print(format_table(summary))
     print(f"results: {cfg.out}/results.jsonl  summary: {cfg.out}/summary.json  chart: {cfg.out}/success.png")
     return 0

@@ -22,7 +22,7 @@ from agent.coords import to_screen
 from agent.memory import Memory, Turn, observation_notes
 from agent.prompts import system_prompt
 from agent.trajectory import TrajectoryWriter, prompt_for_file
-from models import needs_env, resolve
+from models import needs_env, resolve, spec_kind
 from models.base import ModelError
 from models.card import Card
 
@@ -286,6 +286,13 @@ class ModelPolicy:
         self.config, self.action_set = config, action_set
         self._shared = None
         self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Resolve the model now, so that a bad spec or card stops a run before its first episode."""
+        if needs_env(self.spec):
+            spec_kind(self.spec)
+        else:
+            self.model_for(None)
 
     def model_for(self, env):
         if needs_env(self.spec):  # the teachers read the env they act in: one model per env
