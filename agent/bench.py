@@ -25,7 +25,7 @@ from typing import Callable
 from agent import actions as A
 from envs.browser import Browser, BrowserCrashed, BrowserEnv
 from envs.tasks import resolve_tasks
-from models import TEACHER_SPECS
+from models import needs_env
 
 RESULT_FIELDS = ("task", "seed", "success", "reward", "steps", "seconds", "error")
 
@@ -169,7 +169,7 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
     tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
-    if cfg.policy.removeprefix("model:") in TEACHER_SPECS or cfg.policy.startswith("dagger:"):
+    if cfg.policy.startswith("dagger:") or (cfg.policy not in POLICIES and needs_env(cfg.policy.removeprefix("model:"))):
         missing = [t.id for t in tasks if not t.has_teacher]
         if missing and cfg.tasks != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")

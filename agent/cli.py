@@ -177,6 +177,8 @@ def add_safety_args(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from models import SPEC_HELP
+
     ap = argparse.ArgumentParser(prog="screenwise", description="An open GUI agent framework.")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--url", help="start page")
     run.add_argument("--task", help="a MiniWoB task id instead of a URL")
     run.add_argument("--seed", type=int, default=0, help="episode seed (MiniWoB)")
-    run.add_argument("--model", default="embedded", help="embedded | teacher | hf:DIR | http://HOST:PORT/v1 | vllm:DIR")
+    run.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     run.add_argument("--max-steps", type=int, default=15)
     add_card_args(run)
     run.add_argument("--viewport", default="500x320", help="browser viewport WxH")
@@ -216,8 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="the interactive assistant: type instructions, watch, pause, take over")
     chat.add_argument("--env", choices=["desktop", "browser"], default="desktop",
                       help="desktop (a private Xvfb with an xterm, or --display/--real-display) | browser")
-    chat.add_argument("--model", default="embedded",
-                      help="embedded | hf:DIR | http://HOST:PORT/v1 | vllm:DIR | scripted:FILE")
+    chat.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     chat.add_argument("--url", default="", help="browser: the start page")
     chat.add_argument("--headed", action="store_true", help="browser: show the browser window")
     chat.add_argument("--viewport", default="1024x768", help="browser: viewport WxH")
@@ -239,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     view.set_defaults(func=cmd_view)
 
     serve = sub.add_parser("serve", help="serve a local model as an OpenAI-compatible endpoint")
-    serve.add_argument("--model", default="embedded", help="embedded | hf:DIR | DIR | vllm:DIR")
+    serve.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--replicas", type=int, default=1,

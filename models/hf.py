@@ -102,7 +102,9 @@ class TransformersModel:
                  coord_space: str = "qwen25", threads: int | None = 1, name: str | None = None,
                  constrain_references: bool | None = None, card: Card | None = None):
         from transformers import AutoModelForImageTextToText
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a model of a few MB loads at once; the callers show their own progress
         if threads is not None:
             torch.set_num_threads(threads)
         self.path = str(path)

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import openai
 import pytest
@@ -201,9 +202,25 @@ def test_bad_specs_and_cards_raise_one_clear_error(tmp_path):
     (["--policy", "vllm:models/embedded/checkpoint"], 1, "vLLM is not installed"),
     (["--policy", "bogus-model"], 2, "unknown model spec"),
     (["--policy", "embedded", "--prompt", "uitars"], 2, "need the element list"),
+    (["--policy", "embedded", "--card", "{card}"], 2, "is for model 'ui-tars-1.5-7b'"),
 ])
 def test_bench_with_bad_model_input_says_one_line(tmp_path, args, code, words):
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"model": "ui-tars-1.5-7b"}))
+    args = [a.replace("{card}", str(card)) for a in args]
     done = subprocess.run([sys.executable, "-m", "agent.cli", "bench", "miniwob", "--tasks", "click-test", "--seeds",
-                           "1", "--quiet", "--out", str(tmp_path), *args], capture_output=True, text=True, timeout=300)
+                           "1", "--quiet", "--out", str(tmp_path / "out"), *args], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == code, done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_gpu_check_script_is_ready_and_clean():
+    """benchmarks/gpu_check.sh runs only on a GPU host; here it must at least parse and pass shellcheck."""
+    import shutil
+
+    script = "benchmarks/gpu_check.sh"
+    assert subprocess.run(["bash", "-n", script]).returncode == 0
+    shellcheck = shutil.which("shellcheck") or str(Path(sys.executable).parent / "shellcheck")
+    done = subprocess.run([shellcheck, script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout

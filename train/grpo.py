@@ -759,7 +759,7 @@ def load_policy(args: Args, checkpoint: Path, base: str):
     try:
         from peft import LoraConfig, PeftModel, get_peft_model
     except ImportError as e:
-        raise ImportError("--lora needs peft: pip install peft") from e
+        raise ImportError("--lora needs peft: pip install 'screenwise[train]'") from e
     policy = TransformersModel(base, **kw)  # adapters go on the untouched base; the checkpoint holds merged weights
     if (checkpoint / "adapter" / "adapter_config.json").exists():
         peft_model = PeftModel.from_pretrained(policy.model, checkpoint / "adapter", is_trainable=True)

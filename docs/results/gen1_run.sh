@@ -8,10 +8,10 @@ OUT=${OUT:-runs/gen1}
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
 NONCORE=$($PY -c "from envs.tasks import task_names, CORE; print(','.join(t for t in task_names('all') if t not in CORE))")
-$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks "$NONCORE" --seeds 100 --seed-offset 0 \
+$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks "$NONCORE" --seeds 60 --seed-offset 0 \
     --workers 2 --quiet --out "$OUT/distill-noncore"
-$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks core --seeds 40 --seed-offset 0 \
+$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks core --seeds 30 --seed-offset 0 \
     --workers 2 --quiet --out "$OUT/distill-core"
 $PY -m train.sft --data "$OUT/distill-noncore" "$OUT/distill-core" --init models/embedded/checkpoint \
-    --out "$OUT/sft" --steps 6000 --minutes ${MINUTES:-80} --lr 7e-4 --warmup 50 --synthetic 0.05 --threads 1 \
+    --out "$OUT/sft" --steps 6000 --minutes ${MINUTES:-60} --lr 7e-4 --warmup 50 --synthetic 0.05 --threads 1 \
     --eval-seeds 0 --balance tasks
