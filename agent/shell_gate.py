@@ -236,7 +236,33 @@ def judge_call(call: Call) -> ShellRisk | None:
     if call.function and call.name == call.function:
         return ShellRisk("system", f"a function that calls itself, a fork bomb ({call.function})")
     rule = RULES.get(call.name) or RULES.get(_family(call.name))
-    return rule(call) if rule else None
+    found = rule(call) if rule else None
+    if found is None and rule is not None and not call.known and rule is not _wrapper:
+        # xargs or find -exec appends words nobody can see yet: a program with any risky use is risky here
+        return ShellRisk(_kind_of(rule), f"running {call.name} with arguments another command supplies "
+                                          f"({call.shown})")
+    return found or _output_option(call)
+
+
+def _kind_of(rule) -> str:
+    """The class a rule reports, for the risks it finds without looking at the arguments."""
+    return next((kind for rules, kind in RULE_KINDS if rule in rules), "system")
+
+
+def _output_option(call: Call) -> ShellRisk | None:
+    """Any program's ``-o FILE`` / ``--output=FILE`` (sort, gcc, pandoc …), and where tar or unzip extract to."""
+    texts = call.texts
+    for i, t in enumerate(texts):
+        value = None
+        if t in ("-o", "--output", "--outfile", "--output-file") and i + 1 < len(texts):
+            value = call.args[i + 1]
+        elif t.startswith(("--output=", "--outfile=", "--output-file=")):
+            value = Word(t.split("=", 1)[1])
+        elif t in ("-C", "--directory", "-d") and call.name in ("tar", "unzip", "bsdtar") and i + 1 < len(texts):
+            value = call.args[i + 1]
+        if value is not None and call.writes_outside(value):
+            return ShellRisk("overwrite", f"writing files outside the working directory ({call.shown})")
+    return None
 
 
 def _family(name: str) -> str:
@@ -283,8 +309,9 @@ def _rm(call: Call) -> ShellRisk | None:
 
 def _mv(call: Call) -> ShellRisk | None:
     paths = call.operands
-    if not call.known or any(call.outside(w) or w.pattern for w in paths) \
-            or paths and paths[-1].text == "/dev/null":
+    destination = paths[-1] if paths else None
+    if not call.known or any(call.outside(w) and not w.pattern for w in paths) \
+            or destination is not None and (destination.text == "/dev/null" or not destination.literal):
         return ShellRisk("delete", f"moving files out of the working directory or over others ({call.shown})")
     return None
 
@@ -402,6 +429,8 @@ def _wrapper(call: Call) -> ShellRisk | None:
         i += 2 if takes_value else 1
     words = words[i:]
     words = words[positionals:] if len(words) > positionals else []
+    if not words and not call.known:  # xargs env, xargs nice …: the program itself comes from the input
+        return ShellRisk("computed", f"a command name that comes from another command's output ({call.shown})")
     return _inner(call, words, known=call.known and call.name not in ("xargs", "parallel"))
 
 
@@ -705,3 +734,6 @@ RULES: dict[str, Callable[[Call], ShellRisk | None]] = {
                                   "iptables", "ip6tables", "nft", "ufw", "firewall-cmd", "hostnamectl",
                                   "timedatectl", "ip", "setenforce", "grub-install", "update-grub", "efibootmgr")},
 }
+RULE_KINDS = [({_rm, _mv, _dd, _truncate, _find, _crontab}, "delete"), ({_copy, _writes_operands}, "overwrite"),
+              ({_awk, _source, _shell_text, _interpreter}, "code"), ({_wget, _curl, _fetchers, _netcat}, "network"),
+              ({_git}, "git")]

@@ -190,7 +190,7 @@ class _Lexer:
                 self._expansion(parser, w)
             else:
                 r.take()
-                if c in "*?[":
+                if c in "*?" or c == "[" and self._closes_bracket():
                     w.pattern = True
                 elif c == "{" and self._brace_expansion():
                     w.pattern = True
@@ -199,6 +199,12 @@ class _Lexer:
 
     def _substitution_start(self) -> bool:
         return self.r.startswith("<(") or self.r.startswith(">(")
+
+    def _closes_bracket(self) -> bool:
+        """After an unquoted ``[``: a ``]`` later in the same word makes it a glob (``[ab].txt``, not ``[``)."""
+        rest = self.r.text[self.r.pos:]
+        end = next((i for i, ch in enumerate(rest) if ch in WORD_END), len(rest))
+        return "]" in rest[:end]
 
     def _brace_expansion(self) -> bool:
         """After an unquoted ``{``: does a ``,`` or ``..`` come before its ``}`` (``{a,b}``, ``{1..9}``)?"""
