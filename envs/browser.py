@@ -471,6 +471,15 @@ class BrowserEnv:
             except Exception:  # a page that never finishes loading is observed as it is
                 pass
 
+    async def _watch_navigations(self) -> None:
+        """Count the main frame's navigation events (on the browser's loop: subscribing talks to Playwright)."""
+        page = self._page
+        page.on("request", lambda r: r.is_navigation_request() and self._count_navigation("request", r.frame))
+        page.on("requestfailed", lambda r: r.is_navigation_request() and self._count_navigation("failed", r.frame))
+        page.on("framenavigated", lambda f: self._count_navigation("commit", f))
+        page.on("download", lambda d: self._count_navigation("download", page.main_frame))
+        await page.context.add_init_script(NAVIGATION_INTENT_JS)
+
     def _count_navigation(self, kind: str, frame) -> None:
         if frame == self._page.main_frame:
             self._navigation[kind] += 1
@@ -494,12 +503,7 @@ class BrowserEnv:
         self.page = PageHandle(self.browser, self._page)
         self._page.on("download", self._on_download)
         self._navigation = {"request": 0, "commit": 0, "failed": 0, "download": 0}  # main-frame events so far
-        page = self._page
-        page.on("request", lambda r: r.is_navigation_request() and self._count_navigation("request", r.frame))
-        page.on("requestfailed", lambda r: r.is_navigation_request() and self._count_navigation("failed", r.frame))
-        page.on("framenavigated", lambda f: self._count_navigation("commit", f))
-        page.on("download", lambda d: self._count_navigation("download", page.main_frame))
-        self.browser.call(page.context.add_init_script(NAVIGATION_INTENT_JS))
+        self.browser.call(self._watch_navigations())
         if self.safety.watches_pages:  # every request of the page's context (popups too) passes the policy
             self.browser.call(self._page.context.route("**/*", self._guard_request))
 
