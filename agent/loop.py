@@ -307,8 +307,11 @@ class ModelPolicy:
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed) if self.out_dir else None
         cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps})
         result = Agent(self.model_for(env), env, cfg, out_dir=out).run(seed=seed, task=task)
-        return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
-                "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
+        record = {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
+                  "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
+        if result.status == "error":  # the backend failed (its server unreachable), not the model: retried on resume
+            record.update(error=f"model server: {result.error}"[:2000], error_kind="infrastructure")
+        return record
 
 
 class _Serialized:
