@@ -2,8 +2,9 @@
 
 Risky actions (each a ``kind`` of :class:`Verdict`):
 
-- ``shell``: typing a destructive shell command (``rm -rf``, ``mkfs``, ``dd of=``, ``shutdown``, ``curl … | sh``,
-  a fork bomb, ``chmod -R 777 /``, ``> /dev/sda`` …) or a command that downloads (``wget``, ``curl -o``);
+- ``shell``: typing a shell command that is risky by class, read as bash reads it (agent/shell_gate.py,
+  docs/safety.md): deleting or overwriting files, privilege, inline code, a computed command name, packages,
+  services and power, downloads that write or run, destructive git, or a line the gate cannot read;
 - ``hotkey``: system key combinations (ctrl+alt+delete, ctrl+alt+F1…F12, alt+sysrq, super/meta, alt+F4 …);
 - ``navigation``: opening a page outside ``allow_domains`` (``goto``, a link, a form's destination);
 - ``download``: a download link, or a download the page starts;
@@ -201,8 +202,9 @@ class SafetyPolicy:
     def risks(self, action, site: Site = Site()) -> list[Verdict]:
         """Every risk of one action at ``site`` not yet approved, as ask (or deny) verdicts."""
         decision = "ask" if self.confirm else "deny"
-        return [Verdict(decision, kind, reason, target) for kind, reason, target in self._risks(action, site)
-                if not (target and target in self.approved)]
+        # A reason quotes what was typed (a shell line): a value in it goes back to its placeholder.
+        return [Verdict(decision, kind, self.redact(reason), target)
+                for kind, reason, target in self._risks(action, site) if not (target and target in self.approved)]
 
     def _risks(self, action, site: Site):
         if isinstance(action, A.Type):
