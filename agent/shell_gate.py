@@ -398,7 +398,6 @@ WRAPPERS = {
                "max-lines", "max-args", "max-procs", "max-chars", "process-slot-var"}, 0),
     "parallel": ({"j", "S", "jobs", "sshlogin"}, 0), "command": (set(), 0), "script": ({"c"}, 0),
 }
-SPLIT_STRING = {"S", "split-string"}  # env -S 'cmd args': one string split into the command line
 
 
 def _wrapper(call: Call) -> ShellRisk | None:
@@ -420,10 +419,10 @@ def _wrapper(call: Call) -> ShellRisk | None:
         if not t.startswith("-") or t == "-":
             break
         name = t[2:].split("=", 1)[0] if t.startswith("--") else t[1:]
-        if call.name == "env" and (name in SPLIT_STRING or t.startswith("-S")):
-            inline = t[2:] if t.startswith("-S") and len(t) > 2 else ""
-            rest = " ".join([inline] if inline else [w.text for w in words[i + 1:i + 2]])
-            return _code(call, " ".join([rest, *[w.text for w in words[i + 2 - bool(inline):]]]))
+        if call.name == "env" and (t.startswith("-S") or t.startswith("--split-string")):
+            attached = t[2:] if t.startswith("-S") else t.partition("=")[2]  # env -S'rm -rf /', --split-string=…
+            rest = [w.text for w in words[i + 1:]]
+            return _code(call, " ".join([attached, *rest] if attached else rest))
         takes_value = name in value_options and "=" not in t or not t.startswith("--") and len(t) == 2 \
             and t[1:] in value_options
         i += 2 if takes_value else 1
