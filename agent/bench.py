@@ -6,7 +6,12 @@ Data leaves as ``DIR/results.jsonl`` (one line per finished episode, appended th
 
 Parallelism: ``workers`` threads, each with its own page in one shared browser (see envs/browser.py), or
 Ray actors that each own a browser (``ray_address``). A crashed Chromium is relaunched and the episode is
-retried once; an episode that still fails is recorded with its ``error``.
+retried once; a dead Ray actor is replaced and its episode retried once; an episode that still fails is
+recorded with its ``error``.
+
+Failures come in two kinds (``error_kind``). An ``infrastructure`` error (Chromium died twice, a Ray actor
+died, the model server could not be reached) says nothing about the policy: a resumed run drops that record
+and plays the episode again. Any other error, and any episode the policy simply failed, stays recorded.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from envs.tasks import resolve_tasks
 from models import needs_env
 
 RESULT_FIELDS = ("task", "seed", "success", "reward", "steps", "seconds", "error")
+INFRASTRUCTURE = "infrastructure"  # error_kind of a failure that is not the policy's: a resumed run retries it
+INFRASTRUCTURE_ERRORS = ("browser crashed", "ray worker failed", "model server")  # older records had no kind
 
 
 @dataclass
@@ -104,16 +111,27 @@ def run_with_retry(env: BrowserEnv, task, seed: int, policy: Callable) -> dict:
             else:
                 record = play_episode(env, task, seed, policy)
             if attempt == 2:
-                record["error"] = ""
                 record["retried"] = True
             return record
-        except BrowserCrashed as e:
-            error = f"browser crashed (attempt {attempt}): {e}"
-        except Exception as e:  # a policy or page bug: recorded, not fatal to the run
-            error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"
+        except Exception as e:
+            if isinstance(e, BrowserCrashed) or not env.browser.alive:  # Chromium died under the episode
+                error, kind = f"browser crashed (attempt {attempt}): {e}", INFRASTRUCTURE
+                continue
+            # a policy or page bug: recorded, not fatal to the run
+            error, kind = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}", "episode"
             break
-    return {"task": task.id, "seed": seed, "success": False, "reward": 0.0, "steps": 0,
-            "seconds": round(time.perf_counter() - t0, 4), "error": error.strip()[:2000]}
+    return failed_record(task.id, seed, error, kind, time.perf_counter() - t0)
+
+
+def failed_record(task_id: str, seed: int, error: str, kind: str, seconds: float = 0.0) -> dict:
+    return {"task": task_id, "seed": seed, "success": False, "reward": 0.0, "steps": 0,
+            "seconds": round(seconds, 4), "error": error.strip()[:2000], "error_kind": kind}
+
+
+def is_infrastructure_error(record: dict) -> bool:
+    if record.get("error_kind"):
+        return record["error_kind"] == INFRASTRUCTURE
+    return bool(record.get("error")) and record["error"].startswith(INFRASTRUCTURE_ERRORS)
 
 
 # -- results file --------------------------------------------------------------------------------------------
@@ -134,6 +152,18 @@ def read_results(path: Path) -> list[dict]:
         with open(path, "r+b") as f:
             f.truncate(good_bytes)
     return records
+
+
+def drop_infrastructure_errors(path: Path) -> list[dict]:
+    """The records of a results file, without those an infrastructure failure left (rewritten in place, so that
+    the retried episodes are not recorded twice). The rewrite is atomic: a kill leaves the old or the new file."""
+    records = read_results(path)
+    kept = [r for r in records if not is_infrastructure_error(r)]
+    if len(kept) != len(records):
+        fresh = path.with_suffix(".jsonl.tmp")
+        fresh.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        fresh.replace(path)
+    return kept
 
 
 def check_run_config(out: Path, cfg: BenchConfig) -> None:
@@ -176,7 +206,7 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
         tasks = [t for t in tasks if t.has_teacher]
     seeds = range(cfg.seed_offset, cfg.seed_offset + cfg.seeds)
     results_path = out / "results.jsonl"
-    previous = read_results(results_path)
+    previous = drop_infrastructure_errors(results_path)  # those episodes are played again
     done = {(r["task"], r["seed"]) for r in previous}
     todo = [(t, s) for t in tasks for s in seeds if (t.id, s) not in done]  # task-major: pages load rarely
 
@@ -220,16 +250,21 @@ def _run_threads(cfg: BenchConfig, todo: list, record: Callable, policy) -> None
     results: queue.Queue = queue.Queue()
 
     def worker():
-        env = BrowserEnv(browser=browser, max_steps=cfg.max_steps, screenshot=getattr(policy, "needs_screenshot", False))
+        env = None
         try:
             while True:
                 try:
                     task, seed = work.get_nowait()
                 except queue.Empty:
                     return
-                results.put(run_with_retry(env, task, seed, policy))
+                try:
+                    env = env or _new_env(browser, cfg, policy)
+                    results.put(run_with_retry(env, task, seed, policy))
+                except Exception as e:  # even the env could not be made: record it; never leave a pair out
+                    results.put(failed_record(task.id, seed, f"browser crashed (no page): {e}", INFRASTRUCTURE))
         finally:
-            env.close()
+            if env is not None:
+                env.close()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, cfg.workers))]
     for t in threads:
@@ -247,6 +282,15 @@ def _run_threads(cfg: BenchConfig, todo: list, record: Callable, policy) -> None
         for t in threads:
             t.join(timeout=30)
         browser.close()
+
+
+def _new_env(browser: Browser, cfg: BenchConfig, policy) -> BrowserEnv:
+    """A worker's env; when Chromium is down at that moment, relaunch it and try once more."""
+    try:
+        return BrowserEnv(browser=browser, max_steps=cfg.max_steps, screenshot=getattr(policy, "needs_screenshot", False))
+    except Exception:
+        browser.restart_if_dead(browser.generation)
+        return BrowserEnv(browser=browser, max_steps=cfg.max_steps, screenshot=getattr(policy, "needs_screenshot", False))
 
 
 def _run_ray(cfg: BenchConfig, todo: list, record: Callable) -> None:
@@ -276,12 +320,21 @@ def _run_ray(cfg: BenchConfig, todo: list, record: Callable) -> None:
             return run_with_retry(self.env, task, seed, self.policy)
 
     actors = [EpisodeActor.remote(cfg) for _ in range(max(1, cfg.workers))]
-    pending, items = {}, list(todo)
+    pending, items = {}, [(task, seed, 1) for task, seed in todo]  # (task, seed, attempt)
     bar = _progress(len(todo), cfg.quiet)
 
+    replacements = {}
+
+    def replace(dead):
+        """The actor standing in for a dead one (made once, however many of its episodes come back failed)."""
+        if dead not in replacements:
+            replacements[dead] = EpisodeActor.remote(cfg)
+            actors[actors.index(dead)] = replacements[dead]
+        return replacements[dead]
+
     def submit(actor):
-        task, seed = items.pop(0)
-        pending[actor.run.remote(task.id, seed)] = (actor, task, seed)
+        task, seed, attempt = items.pop(0)
+        pending[actor.run.remote(task.id, seed)] = (actor, task, seed, attempt)
 
     try:
         for actor in actors:
@@ -290,12 +343,16 @@ def _run_ray(cfg: BenchConfig, todo: list, record: Callable) -> None:
                     submit(actor)
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
-            actor, task, seed = pending.pop(ready[0])
+            actor, task, seed, attempt = pending.pop(ready[0])
             try:
                 r = ray.get(ready[0])
-            except Exception as e:  # the actor itself died: record it, never drop the pair
-                r = {"task": task.id, "seed": seed, "success": False, "reward": 0.0, "steps": 0,
-                     "seconds": 0.0, "error": f"ray worker failed: {e}"[:2000]}
+            except Exception as e:  # the actor itself died: a fresh one takes its place and its episodes
+                actor = replace(actor)
+                if attempt == 1:
+                    items.insert(0, (task, seed, 2))
+                    submit(actor)
+                    continue
+                r = failed_record(task.id, seed, f"ray worker failed: {e}", INFRASTRUCTURE)
             record(r)
             bar.update()
             if items:

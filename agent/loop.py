@@ -313,8 +313,11 @@ class ModelPolicy:
         cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps,
                              **({"action_set": self.action_set} if self.action_set else {})})
         result = Agent(model, env, cfg, out_dir=out).run(seed=seed, task=task)
-        return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
-                "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
+        record = {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
+                  "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}
+        if result.status == "error":  # the backend failed (its server unreachable), not the model: retried on resume
+            record.update(error=f"model server: {result.error}"[:2000], error_kind="infrastructure")
+        return record
 
 
 class _Serialized:

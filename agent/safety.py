@@ -2,8 +2,9 @@
 
 Risky actions (each a ``kind`` of :class:`Verdict`):
 
-- ``shell``: typing a destructive shell command (``rm -rf``, ``mkfs``, ``dd of=``, ``shutdown``, ``curl … | sh``,
-  a fork bomb, ``chmod -R 777 /``, ``> /dev/sda`` …) or a command that downloads (``wget``, ``curl -o``);
+- ``shell``: typing a shell command that is risky by class, read as bash reads it (agent/shell_gate.py,
+  docs/safety.md): deleting or overwriting files, privilege, inline code, a computed command name, packages,
+  services and power, downloads that write or run, destructive git, or a line the gate cannot read;
 - ``hotkey``: system key combinations (ctrl+alt+delete, ctrl+alt+F1…F12, alt+sysrq, super/meta, alt+F4 …);
 - ``navigation``: opening a page outside ``allow_domains`` (``goto``, a link, a form's destination);
 - ``download``: a download link, or a download the page starts;
@@ -34,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -43,6 +43,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 from PIL import ImageDraw
 
 from agent import actions as A
+from agent.shell_gate import shell_risk
 from envs.base import ActionError, Observation
 
 PLACEHOLDER = re.compile(r"\{\{secret:([A-Za-z0-9_]+)\}\}")
@@ -137,91 +138,6 @@ def domain_matches(site: str, domains) -> bool:
 
 # -- the checks, as pure functions --------------------------------------------------------------------------
 
-_SEPARATORS = re.compile(r"&&|\|\||[;&|\n`]|\$\(|<\(|\(|\)|\{|\}")
-_WRAPPERS = {"sudo", "doas", "env", "nohup", "time", "exec", "command", "builtin", "nice", "xargs", "eval"}
-_WRAPPER_ARGS = {"-u", "-g", "-n", "-C"}  # wrapper flags that take a value (sudo -u root, nice -n 5)
-_SHELLS = r"(?:ba|da|z|k|c|tc|fi)?sh"
-_INTERPRETERS = r"python[0-9.]*|perl|ruby|node"
-_PIPE_TO_SHELL = re.compile(rf"\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:{_SHELLS})\b")
-_DOWNLOAD_TO_INTERPRETER = re.compile(rf"\b(?:curl|wget)\b[^\n]*\|\s*(?:sudo\s+)?(?:{_INTERPRETERS})\b")
-_SHELL_OF_DOWNLOAD = re.compile(rf"\b(?:{_SHELLS}|{_INTERPRETERS})\b[^\n]*(?:<\(|\$\(|`)\s*(?:curl|wget)\b")
-_FORK_BOMB = re.compile(r"(\S+)\s*\(\)\s*\{[^}]*\1\s*\|\s*\1[^}]*&[^}]*\}")
-_BLOCK_DEVICE = re.compile(r">\s*/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|md|dm-|mapper/)\S*")
-_DANGEROUS_TARGETS = {"/", "/*", "~", "~/", "~/*", "*", ".", "./", "./*", "..", "$HOME", "${HOME}", "$HOME/",
-                      "$HOME/*", "/home", "/etc", "/usr", "/bin", "/boot", "/var", "/lib", "/root", "/dev", "/sys"}
-_POWER = {"shutdown", "reboot", "poweroff", "halt"}
-_DISK_TOOLS = {"mkfs", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted", "shred"}
-
-
-def shell_risk(text: str) -> str:
-    """Why typing ``text`` into a shell would be destructive, or '' when it would not.
-
-    ``text`` is the line as typed so far; any command in it counts (``cd /; rm -rf *``, ``sudo …``).
-    """
-    if _PIPE_TO_SHELL.search(text) or _DOWNLOAD_TO_INTERPRETER.search(text):
-        return "piping text into a shell or interpreter (as in curl … | sh)"
-    if _SHELL_OF_DOWNLOAD.search(text):
-        return "running a downloaded script"
-    if _FORK_BOMB.search(text.replace("\n", " ")):
-        return "a fork bomb"
-    if _BLOCK_DEVICE.search(text):
-        return "writing straight to a disk device"
-    for segment in _SEPARATORS.split(text):
-        reason = _command_risk(segment)
-        if reason:
-            return reason
-    return ""
-
-
-def _command_risk(segment: str) -> str:
-    try:
-        words = shlex.split(segment, comments=False)
-    except ValueError:  # an unclosed quote: the user is mid-typing; judge the words so far
-        words = segment.split()
-    while words and (words[0] in _WRAPPERS or "=" in words[0] and not words[0].startswith("-")
-                     or words[0].startswith("-") and words[0] != "-"):
-        # sudo -u root, env FOO=1, nice -n 5: look at the command they run
-        words = words[2:] if words[0] in _WRAPPER_ARGS else words[1:]
-    if not words:
-        return ""
-    cmd, args = os.path.basename(words[0]), words[1:]
-    flags = {a for a in args if a.startswith("-")}
-    short = "".join(a[1:] for a in flags if not a.startswith("--"))
-    targets = [a for a in args if not a.startswith("-")]
-    shown = " ".join(words)[:80]
-    if cmd == "rm":
-        if "r" in short.lower() or "--recursive" in flags or "--no-preserve-root" in flags:
-            return f"deleting recursively ({shown})"
-        if any(t in _DANGEROUS_TARGETS for t in targets):
-            return f"deleting everything in a folder ({shown})"
-    if cmd in _DISK_TOOLS or cmd.startswith("mkfs."):
-        return f"a disk tool that erases data ({shown})"
-    if cmd == "dd" and any(a.startswith("of=") for a in args):
-        return f"dd writing raw data ({shown})"
-    if cmd in _POWER or cmd in ("init", "telinit") and targets[:1] in (["0"], ["6"]) \
-            or cmd == "systemctl" and set(targets) & {"poweroff", "reboot", "halt", "suspend", "hibernate",
-                                                     "kexec"}:
-        return f"shutting down or restarting the machine ({shown})"
-    if cmd in ("chmod", "chown", "chgrp") and ("R" in short or "--recursive" in flags) \
-            and any(t in _DANGEROUS_TARGETS or t.rstrip("/") in _DANGEROUS_TARGETS for t in targets):
-        return f"changing permissions of a whole system tree ({shown})"
-    if cmd == "mv" and targets and (targets[-1] == "/dev/null" or any(t in ("/", "~", "$HOME") for t in targets[:-1])):
-        return f"moving files away for good ({shown})"
-    if cmd == "find" and ("-delete" in args or "-exec" in args and "rm" in args):
-        return f"deleting the files a search finds ({shown})"
-    if cmd == "kill" and args[-1:] == ["-1"] or cmd == "killall5":
-        return f"killing every process ({shown})"
-    if cmd == "crontab" and "-r" in flags:
-        return f"deleting every scheduled job ({shown})"
-    if cmd == "git" and (targets[:1] == ["clean"] and "f" in short or targets[:1] == ["push"]
-                         and ({"--force", "--mirror"} & flags or "f" in short)):
-        return f"destroying work in a git repository ({shown})"
-    if cmd == "wget" or cmd == "curl" and ({"--output", "--remote-name", "--remote-name-all"} & flags
-                                           or set(short) & {"o", "O"}):
-        return f"downloading a file ({shown})"
-    return ""
-
-
 _KEY_ALIASES = {"control": "ctrl", "win": "super", "meta": "super", "cmd": "super", "command": "super",
                 "windows": "super", "del": "delete", "return": "enter", "esc": "escape", "option": "alt",
                 "print": "sysrq", "printscreen": "sysrq", "prtsc": "sysrq", "prtscr": "sysrq"}
@@ -286,8 +202,9 @@ class SafetyPolicy:
     def risks(self, action, site: Site = Site()) -> list[Verdict]:
         """Every risk of one action at ``site`` not yet approved, as ask (or deny) verdicts."""
         decision = "ask" if self.confirm else "deny"
-        return [Verdict(decision, kind, reason, target) for kind, reason, target in self._risks(action, site)
-                if not (target and target in self.approved)]
+        # A reason quotes what was typed (a shell line): a value in it goes back to its placeholder.
+        return [Verdict(decision, kind, self.redact(reason), target)
+                for kind, reason, target in self._risks(action, site) if not (target and target in self.approved)]
 
     def _risks(self, action, site: Site):
         if isinstance(action, A.Type):

@@ -276,6 +276,30 @@ OBSERVE_STALL_S = 8.0
 NAVIGATION_ERRORS = ("Execution context was destroyed", "Not attached to an active page",
                      "Cannot find context with specified id", "Unable to capture screenshot")
 
+NAVIGATION_GRACE_S = 0.5
+"""After a form was submitted or a link clicked: how long its navigation may take to start (a page's script may
+submit a moment later). Actions that start nothing are not held up."""
+NAVIGATION_LOAD_S = 10.0
+"""How long a navigation that started may take to reach its new page's load event."""
+
+# Marks, in every document, that an action asked the page to go somewhere: a form was submitted (even one a
+# script will send later) or a link to another document was clicked.
+NAVIGATION_INTENT_JS = r"""
+(() => {
+  const mark = () => { window.__screenwiseNavigating = true; };
+  addEventListener('submit', mark, true);
+  addEventListener('click', e => {
+    const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
+    if (!a || (a.target && a.target !== '_self') || a.protocol === 'javascript:') return;
+    if (a.hash && a.href.split('#')[0] === location.href.split('#')[0]) return;  // a jump within the page
+    mark();
+  }, true);
+})();
+"""
+TAKE_INTENT_JS = "() => { const asked = !!window.__screenwiseNavigating; window.__screenwiseNavigating = false; " \
+                 "return asked; }"
+NAVIGATING_ACTIONS = (A.Click, A.DoubleClick, A.Type, A.Hotkey, A.Select)
+
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 KEY_NAMES = {
@@ -412,7 +436,53 @@ class BrowserEnv:
 
     # -- the turn, as run_turn asks for it -----------------------------------------------------------------
     def _run_action(self, action) -> None:
-        self.browser.call(self._execute(action, self.obs.elements))
+        self.browser.call(self._act(action, self.obs.elements))
+
+    async def _act(self, action, elements: list[Element]) -> None:
+        before = dict(self._navigation)
+        await self._execute(action, elements)
+        if isinstance(action, NAVIGATING_ACTIONS):
+            await self._await_navigation(before)
+
+    async def _await_navigation(self, before: dict) -> None:
+        """Let a navigation the action started reach its new page, so the turn never observes the old one.
+
+        A navigation request seen since the action, or a submit or link click the page reported, means one is
+        coming; then wait for the new document to commit (or the request to fail or turn into a download), and
+        for its load event. Anything else returns at once."""
+        loop = asyncio.get_running_loop()
+        try:
+            asked = await self._page.evaluate(TAKE_INTENT_JS)
+        except Exception:  # the document went away during the call: a navigation is under way
+            asked = True
+        deadline = loop.time() + NAVIGATION_GRACE_S
+        while self._navigation["request"] == before["request"]:
+            if not asked or loop.time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+        deadline = loop.time() + NAVIGATION_LOAD_S
+        while all(self._navigation[k] == before[k] for k in ("commit", "failed", "download")):
+            if loop.time() > deadline:
+                return
+            await asyncio.sleep(0.01)
+        if self._navigation["commit"] != before["commit"]:
+            try:
+                await self._page.wait_for_load_state("load", timeout=NAVIGATION_LOAD_S * 1000)
+            except Exception:  # a page that never finishes loading is observed as it is
+                pass
+
+    async def _watch_navigations(self) -> None:
+        """Count the main frame's navigation events (on the browser's loop: subscribing talks to Playwright)."""
+        page = self._page
+        page.on("request", lambda r: r.is_navigation_request() and self._count_navigation("request", r.frame))
+        page.on("requestfailed", lambda r: r.is_navigation_request() and self._count_navigation("failed", r.frame))
+        page.on("framenavigated", lambda f: self._count_navigation("commit", f))
+        page.on("download", lambda d: self._count_navigation("download", page.main_frame))
+        await page.context.add_init_script(NAVIGATION_INTENT_JS)
+
+    def _count_navigation(self, kind: str, frame) -> None:
+        if frame == self._page.main_frame:
+            self._navigation[kind] += 1
 
     def _episode_over(self) -> bool:
         return self.task.validate(self.page)[1]
@@ -432,6 +502,8 @@ class BrowserEnv:
         self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
         self.page = PageHandle(self.browser, self._page)
         self._page.on("download", self._on_download)
+        self._navigation = {"request": 0, "commit": 0, "failed": 0, "download": 0}  # main-frame events so far
+        self.browser.call(self._watch_navigations())
         if self.safety.watches_pages:  # every request of the page's context (popups too) passes the policy
             self.browser.call(self._page.context.route("**/*", self._guard_request))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from agent import actions as A
+from envs import browser as browser_module
 from envs.browser import resolve_target
 from envs.base import ActionError, Element
 from envs.check_env import check_env
@@ -134,3 +136,37 @@ def test_task_specs():
         resolve_tasks("click-button,nope")
     teachers = resolve_tasks("teachers")
     assert len(teachers) >= 6 and all(t.has_teacher for t in teachers)
+
+
+# -- navigation: a turn that starts one observes where it lands -------------------------------------------------
+
+FORM = (Path(__file__).parent / "pages" / "form-submit.html").as_uri()
+
+
+@pytest.mark.parametrize("query, submit", [("", A.Type("cats\n", at=A.ElementRef(text="Query"))),
+                                           ("?delay=300", A.Type("cats\n", at=A.ElementRef(text="Query"))),
+                                           ("?delay=300", [A.Type("cats", at=A.ElementRef(text="Query")),
+                                                           A.Hotkey("enter")])],
+                         ids=["enter-submits", "script-submits-later-typed-enter", "script-submits-later-hotkey"])
+def test_a_submitted_form_is_observed_on_its_new_page(make_env, query, submit):
+    """The very turn that presses Enter sees the next page, even when the page's script sends the form 300 ms
+    later (before, the turn observed the old page and the model acted on it once more)."""
+    env = make_env(WebTask(FORM + query, "x"))
+    obs, _ = env.reset()
+    assert obs.title == "Search form"
+    obs, *_ = env.step(submit)
+    assert obs.title == "Results" and "form-arrived.html?q=cats" in obs.url, (obs.title, obs.url)
+    assert "Results for cats" in [e.text for e in obs.elements]
+
+
+def test_an_action_that_goes_nowhere_is_not_held_up(make_env, monkeypatch):
+    env = make_env(WebTask(FORM + "?stay=1", "x"))
+    env.reset()
+    t0 = time.perf_counter()
+    obs, *_ = env.step(A.Type("cats\n", at=A.ElementRef(text="Query")))  # a submit the page keeps to itself
+    assert obs.title == "Handled here" and obs.url.endswith("?stay=1")
+    assert time.perf_counter() - t0 < browser_module.NAVIGATION_GRACE_S + 2.5  # waited the grace at most
+    monkeypatch.setattr(browser_module, "NAVIGATION_GRACE_S", 4.0)  # so that any wait would show, even under load
+    t0 = time.perf_counter()
+    env.step(A.Click(A.ElementRef(text="Query")))  # no submit, no link: nothing to wait for
+    assert time.perf_counter() - t0 < 3.0
