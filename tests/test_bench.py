@@ -204,8 +204,9 @@ def free_port() -> int:
 
 
 def start_model_server(replies: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "models.serve", f"scripted:{replies}", "--port", str(port),
-                               "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--model", f"scripted:{replies}",
+                               "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
