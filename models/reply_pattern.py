@@ -38,12 +38,11 @@ import re
 from functools import lru_cache
 
 from agent.actions import ALL_ACTIONS, NAMES, SCROLL_DIRECTIONS, Drag
-from models.constrain import _byte_decoder, listed_references
+from models.constrain import _SPECIAL, _byte_decoder, listed_references
 
-_SPECIAL = re.compile(r"<\|[a-z_]+\|>")
 MAX_COPY_LINE = 200
-"""Characters of one instruction or history line that typed text may be copied from: a run of whole words costs
-the pattern the square of its line's length."""
+"""Characters of one instruction line that typed text may be copied from: the runs of whole words of a line cost
+the pattern the square of its length."""
 
 
 # -- the pattern ----------------------------------------------------------------------------------------------
