@@ -71,6 +71,23 @@ var web = {
   $$: function (sel) { return Array.prototype.slice.call(document.querySelectorAll(sel)); },
   // Run fn on a click of every element matching sel (content is rebuilt each episode, so bind after frame()).
   on: function (sel, fn) { web.$$(sel).forEach(function (e, i) { e.addEventListener('click', function (ev) { fn(e, i, ev); }); }); },
+  // A labelled form field: <input> of a type, or a <select> when options are given.
+  field: function (id, caption, type, options) {
+    var control = options
+      ? '<select id="' + id + '">' + web.options(options) + '</select>'
+      : '<input type="' + (type || 'text') + '" id="' + id + '">';
+    return '<div class="field"><label class="caption" for="' + id + '">' + caption + '</label>' + control + '</div>';
+  },
+  options: function (list) { return list.map(function (o) { return '<option>' + o + '</option>'; }).join(''); },
+  // The next field of [[selector, wanted value, name], ...] that does not hold its value, as a teach() step.
+  nextFill: function (fields, why) {
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i], el = web.$(f[0]);
+      if (el.tagName === 'SELECT' && el.value !== f[1]) return {select: f[0], option: f[1], name: f[2], why: why};
+      if (el.tagName !== 'SELECT' && el.value !== f[1]) return {fill: f[0], value: f[1], name: f[2], why: why};
+    }
+    return null;
+  },
   // Form values are compared trimmed and case-blind where a person would not care.
   same: function (a, b) { return String(a).trim().toLowerCase() === String(b).trim().toLowerCase(); },
 };
