@@ -7,10 +7,13 @@ import pytest
 
 from agent import actions as A
 from agent.bench import BenchConfig, run_bench
+from agent.memory import LIST_LIMIT, describe_elements, listed_elements
+from envs.browser import resolve_target
 from envs.tasks import (PAGE_DIRS, UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES, never_train_ids,
                         registered_task_names, task_dir_tasks)
 from envs.tasks.web import WebTask
 from envs.teachers.dom import first
+from train.student_form import student_action
 
 PAGES = {t.id: t for d in PAGE_DIRS for t in task_dir_tasks(d)}
 TEACHER_SEEDS = (20000, 20001)
@@ -54,10 +57,21 @@ WRONG = {
 }
 
 
+def assert_target_listed(obs, action) -> None:
+    """What the student form of ``action`` points at is in the list the prompt shows (a long list is cut)."""
+    at = getattr(student_action(action, obs.elements), "at", None)
+    if at is None:
+        return
+    x, y = resolve_target(at, obs.elements) if isinstance(at, A.ElementRef) else at
+    shown = listed_elements(obs.elements, obs.instruction)
+    assert any(e.bbox[0] <= x < e.bbox[2] and e.bbox[1] <= y < e.bbox[3] for e in shown), (action, at)
+
+
 def play_teacher(env, task, seed: int) -> float:
     obs, _ = env.reset(seed, options={"task": task})
     for _ in range(env.max_steps):
         _thought, action = task.teacher(obs, env.page)
+        assert_target_listed(obs, action)
         obs, reward, done, truncated, _ = env.step(action)
         assert not obs.last_action_error, obs.last_action_error
         if done or truncated:
@@ -116,6 +130,14 @@ def test_web_pages_run_full_size(make_env):
     assert obs.screenshot.size == (1280, 720)
     assert len(obs.elements) > 100  # a long list: 24 rows of 6 cells, the frame, the filter
     assert max(e.bbox[3] for e in obs.elements) <= 720  # only what is on the screen
+    # the prompt's list keeps the named customer's rows, the filter and the View links before plain text
+    shown = listed_elements(obs.elements, obs.instruction)
+    customer = obs.instruction.split(" order of ")[1].rstrip(".")
+    assert len(shown) == LIST_LIMIT
+    assert {e.text for e in shown if e.role == "cell" and e.text == customer} == {customer}
+    assert any(e.role == "textbox" for e in shown) and sum(e.text == "View" for e in shown) >= 10
+    listing = describe_elements(obs.elements, compact=True, instruction=obs.instruction)
+    assert listing.endswith(f"... {len(obs.elements) - LIST_LIMIT} more")
     obs, _ = env.reset(20000, options={"task": PAGES["star-rating"]})
     assert obs.screenshot.size == (160, 210)
 
