@@ -143,15 +143,14 @@ def test_web_pages_run_full_size(make_env):
 
 
 def test_web_page_through_webtask(make_env):
-    """`screenwise run --url file://...?seed=N`: the page's own instruction and score."""
+    """`screenwise run --url file://...?seed=N`: the page's own instruction, teacher and score."""
     page = WEB_UNSEEN_PAGES / "account-login.html"
     env = make_env(WebTask(page.absolute().as_uri() + "?seed=5"), viewport=(1280, 720))
     obs, _ = env.reset()
     assert obs.instruction.startswith("Log in to the bank with the e-mail ")
-    teacher = PAGES["account-login"]
     reward = 0.0
-    for _ in range(5):
-        obs, reward, done, _, _ = env.step(teacher.teacher(obs, env.page)[1])
+    for _ in range(5):  # the page's teach() is WebTask's teacher (screenwise run --model teacher)
+        obs, reward, done, _, _ = env.step(env.task.teacher(obs, env.page)[1])
         if done:
             break
     assert done and reward > 0

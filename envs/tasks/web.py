@@ -2,10 +2,13 @@
 
 Most pages keep no score, so the agent decides when it is done. A page that keeps score the MiniWoB way (the
 ``WOB_*`` globals and ``core.getUtterance()``, as the pages of envs/tasks/web do) is scored, and when the
-command line gives no instruction its own is used: ``screenwise run --url file://.../signin.html?seed=3``.
+command line gives no instruction its own is used: ``screenwise run --url file://.../signin.html?seed=3``. Such a
+page also has a teacher when it defines ``teach()`` (``--model teacher``, envs/teachers/pages.py).
 """
 
 from __future__ import annotations
+
+from envs.teachers.pages import page_teacher
 
 # The page's own instruction when it has one (a scored page), else its title.
 INSTRUCTION_JS = """() => (window.core && typeof core.getUtterance === 'function' && core.getUtterance())
@@ -35,3 +38,7 @@ class WebTask:
         if not score or not score[1]:
             return 0.0, False, {}
         return float(score[0]), True, {"reason": score[2]}
+
+    def teacher(self, obs, page, visible: bool = False):
+        """The teacher of a page that defines ``teach()`` (envs/tasks/web, envs/tasks/unseen)."""
+        return page_teacher(obs, page)
