@@ -162,7 +162,7 @@ def test_web_page_through_webtask(make_env):
 def test_student_form_teacher_benches_a_full_size_and_a_small_page(tmp_path):
     """`--policy model:teacher:student`: the teacher's replies in the embedded model's form (element references)
     play the pages through the agent loop."""
-    for directory, names in ((WEB_UNSEEN_PAGES, "orders-table"), (UNSEEN_PAGES, "photo-tags")):
+    for directory, names in ((WEB_UNSEEN_PAGES, "orders-table"), (UNSEEN_PAGES, "level-slider")):
         summary = run_bench(BenchConfig(policy="model:teacher:student", tasks=names, task_dir=str(directory),
                                         seeds=1, seed_offset=20000, out=str(tmp_path / names), quiet=True))
         assert summary["episode_success"] == 1.0, summary

@@ -8,7 +8,8 @@ for the embedded model each point is rewritten as a reference to the element und
   several elements share the text), checked by resolving it back to a point inside that element;
 - a point on a text-less element (a text box, a shape, a swatch) is snapped to that element's centre, which
   the element list shows, so it is still a copy;
-- anything else keeps its pixels.
+- a point on a slider keeps its pixels (its text is its value; the point is the value it is set to), and so
+  does anything else.
 
 The thought loses its coordinates ("The button labelled 'no'; click it."), since the reference carries
 the position; that keeps the output short, which is most of the model's latency.
@@ -47,6 +48,8 @@ def reference_for(point: A.Point, elements: list[Element], into_field: bool = Fa
     under = sorted((e for e in elements if _contains(e, x, y)), key=_area)
     if into_field and any(e.role == "textbox" for e in under):
         under = [e for e in under if e.role == "textbox"]
+    if under and under[0].role == "slider":  # its text is its value, and where on it is the new value: keep the point
+        return point
     for e in under:
         if not e.text or len(e.text) > 40:
             continue
