@@ -95,17 +95,49 @@ def element_line(e: Element, compact: bool = False, screenshot: Image.Image | No
     return f"{e.role}{text}{state}{where}"
 
 
+CONTROL_ROLES = ("textbox", "button", "link", "checkbox", "radio", "combobox", "slider", "spinbutton", "switch",
+                 "colorpicker")
+"""Roles a reply acts on: a long list keeps them before plain text."""
+
+
+def listed_elements(elements: list[Element], instruction: str = "", limit: int = LIST_LIMIT) -> list[Element]:
+    """The elements the list shows, in page order.
+
+    A list that fits is shown whole: every MiniWoB++ screen does (none of the 125 tasks starts with more than 40
+    elements, seeds 1000-1001). A full-size page has more (envs/tasks/web: up to 125), and its first 40 are
+    mostly the site's header and the top of the content, while the field or the row's link to act on may come
+    later. So a longer list keeps, up to ``limit``: first the elements the instruction names
+    (:func:`named_in_task`), then the controls (``CONTROL_ROLES``, or focused), then other text, each in page
+    order; what is left out is summed up as ``... N more``.
+    """
+    if len(elements) <= limit:
+        return list(elements)
+    named = {e.id for e in named_in_task(instruction, elements, limit=len(elements))} if instruction else set()
+    tiers = (lambda e: e.id in named, lambda e: e.role in CONTROL_ROLES or "focused" in (e.state or ""),
+             lambda e: True)
+    keep: set[int] = set()
+    for in_tier in tiers:
+        for e in elements:
+            if len(keep) == limit:
+                break
+            if e.id not in keep and in_tier(e):
+                keep.add(e.id)
+    return [e for e in elements if e.id in keep]
+
+
 def describe_elements(elements: list[Element], limit: int = LIST_LIMIT, compact: bool = False,
-                      screenshot: Image.Image | None = None) -> str:
+                      screenshot: Image.Image | None = None, instruction: str = "") -> str:
     """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
 
     ``compact`` (small models) gives a position only to elements without text, which are named by their
     position, and describes them by colour when a screenshot is given; an element with text is named by the
-    text (``element='Submit'``).
+    text (``element='Submit'``). A list longer than ``limit`` shows the elements :func:`listed_elements`
+    keeps for ``instruction``.
     """
-    lines = [f"[{e.id}] {element_line(e, compact, screenshot)}" for e in elements[:limit]]
-    if len(elements) > limit:
-        lines.append(f"... {len(elements) - limit} more")
+    shown = listed_elements(elements, instruction, limit)
+    lines = [f"[{e.id}] {element_line(e, compact, screenshot)}" for e in shown]
+    if len(elements) > len(shown):
+        lines.append(f"... {len(elements) - len(shown)} more")
     return "\n".join(lines)
 
 
@@ -145,7 +177,7 @@ def match_line(instruction: str, elements: list[Element], screenshot: Image.Imag
     does not learn (README, session 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
     as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
     """
-    named = named_in_task(instruction, elements)[:MATCH_LIMIT]
+    named = named_in_task(instruction, listed_elements(elements, instruction))[:MATCH_LIMIT]
     lines = describe_elements(named, compact=True, screenshot=screenshot).replace("\n", "; ")
     return "Named in the task: " + (lines or "none")
 
@@ -159,7 +191,8 @@ def observation_notes(obs: Observation, feedback: list[str], show_elements: bool
         parts.append(f"Error from your last action: {obs.last_action_error}")
     parts += feedback
     if show_elements and obs.elements:
-        parts.append("Elements:\n" + describe_elements(obs.elements, compact=compact, screenshot=obs.screenshot))
+        parts.append("Elements:\n" + describe_elements(obs.elements, compact=compact, screenshot=obs.screenshot,
+                                                       instruction=obs.instruction))
         if mark_matches:
             parts.append(match_line(obs.instruction, obs.elements, obs.screenshot))
     return "\n".join(parts)

@@ -376,6 +376,7 @@ class BrowserEnv:
         self.task = task
         self.max_steps = max_steps
         self.viewport = viewport
+        self.own_viewport = viewport  # a task may ask for another size (a full-size page); others get this one
         self.want_screenshot = screenshot
         self.safety = safety or SafetyPolicy()
         self.downloads_dir = Path(downloads_dir) if downloads_dir else None
@@ -402,6 +403,7 @@ class BrowserEnv:
             self._recover()
         seed = 0 if seed is None else int(seed)
         try:
+            self._fit_viewport(getattr(self.task, "viewport", None) or self.own_viewport)
             self.instruction = self.task.setup(self.page, seed)
             self.crop = getattr(self.task, "crop", None) or (0, 0, *self.viewport)
             self.steps = 0
@@ -506,6 +508,13 @@ class BrowserEnv:
         self.browser.call(self._watch_navigations())
         if self.safety.watches_pages:  # every request of the page's context (popups too) passes the policy
             self.browser.call(self._page.context.route("**/*", self._guard_request))
+
+    def _fit_viewport(self, size: tuple[int, int]) -> None:
+        """Resize the page when a task needs another size than the last one (a bench mixes both kinds)."""
+        size = tuple(size)
+        if size != tuple(self.viewport):
+            self.browser.call(self._page.set_viewport_size({"width": size[0], "height": size[1]}))
+            self.viewport = size
 
     def _site(self, action) -> Site:
         """Where an action lands: the page, and the link or form under its point (or the focused element)."""

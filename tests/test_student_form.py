@@ -114,3 +114,17 @@ def test_visible_tree_teacher_opens_closed_folders_until_the_name_is_listed(tmp_
             else:
                 assert named == want
     assert opened >= 1
+
+
+def test_typing_names_the_field_not_a_covered_cell():
+    """A dialog's field over a table: the list still holds the covered cell, which can be the smaller box."""
+    cell = Element(0, "cell", "web team", (460, 336, 690, 382))
+    field = Element(1, "textbox", "", (440, 358, 800, 388))
+    assert student_action(A.Type("atlas-web", at=(619, 373)), [cell, field]).at == field.center
+    assert student_action(A.Click((619, 373)), [cell, field]).at == A.ElementRef(text="web team")
+
+
+def test_a_click_on_a_slider_keeps_its_point():
+    """A range input's text is its value: naming it would click its middle, not the mark the teacher chose."""
+    slider = Element(0, "slider", "40", (2, 90, 132, 106))
+    assert student_action(A.Click((118, 98)), [slider]).at == (118, 98)

@@ -8,7 +8,8 @@ for the embedded model each point is rewritten as a reference to the element und
   several elements share the text), checked by resolving it back to a point inside that element;
 - a point on a text-less element (a text box, a shape, a swatch) is snapped to that element's centre, which
   the element list shows, so it is still a copy;
-- anything else keeps its pixels.
+- a point on a slider keeps its pixels (its text is its value; the point is the value it is set to), and so
+  does anything else.
 
 The thought loses its coordinates ("The button labelled 'no'; click it."), since the reference carries
 the position; that keeps the output short, which is most of the model's latency.
@@ -36,10 +37,19 @@ def _area(e: Element) -> int:
     return (x1 - x0) * (y1 - y0)
 
 
-def reference_for(point: A.Point, elements: list[Element]) -> A.Target:
-    """The student's way to name what is at ``point``: text reference, snapped centre, or the point."""
+def reference_for(point: A.Point, elements: list[Element], into_field: bool = False) -> A.Target:
+    """The student's way to name what is at ``point``: text reference, snapped centre, or the point.
+
+    ``into_field`` (a Type action): when a text box lies under the point, only text boxes count. The element
+    list also holds what a dialog covers, and a covered table cell can be smaller than the dialog's field
+    (envs/tasks/web/unseen/delete-confirm); typing never means the cell.
+    """
     x, y = point
     under = sorted((e for e in elements if _contains(e, x, y)), key=_area)
+    if into_field and any(e.role == "textbox" for e in under):
+        under = [e for e in under if e.role == "textbox"]
+    if under and under[0].role == "slider":  # its text is its value, and where on it is the new value: keep the point
+        return point
     for e in under:
         if not e.text or len(e.text) > 40:
             continue
@@ -65,7 +75,7 @@ def student_action(action, elements: list[Element]):
     at = getattr(action, "at", None)
     if at is None or isinstance(at, A.ElementRef):
         return action
-    return dataclasses.replace(action, at=reference_for(at, elements))
+    return dataclasses.replace(action, at=reference_for(at, elements, into_field=isinstance(action, A.Type)))
 
 
 _AT_POINT = re.compile(r"\s*(?:is |are )?(?:at|to) \(\d+, ?\d+\)")
@@ -78,14 +88,14 @@ def listed_lines(actions, obs) -> list[str]:
     Only elements the list describes (by colour: swatches, shapes, icons) are quoted: a text box's line
     (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
     """
-    from agent.memory import LIST_LIMIT, UNDESCRIBED, element_line
+    from agent.memory import UNDESCRIBED, element_line, listed_elements
 
     lines = []
     for action in actions:
         at = getattr(action, "at", None)
         if at is None or isinstance(at, A.ElementRef):
             continue
-        for e in obs.elements[:LIST_LIMIT]:  # the elements the prompt's list shows
+        for e in listed_elements(obs.elements, obs.instruction):  # the elements the prompt's list shows
             if not e.text and e.role not in UNDESCRIBED and tuple(e.center) == tuple(at):
                 lines.append(element_line(e, compact=True, screenshot=obs.screenshot))
                 break

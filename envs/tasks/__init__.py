@@ -6,7 +6,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from envs.tasks.miniwob import MiniWoBTask, miniwob_task, registered_task_names, task_dir_tasks
+
+# Pages written in this project (envs/README.md), run with --task-dir. The unseen ones measure how the model does
+# on layouts and wording it has never met: nothing may be trained on them.
+UNSEEN_PAGES = Path(__file__).parent / "unseen"
+"""MiniWoB-style pages (160x210) of everyday widgets: report only, never trained on."""
+WEB_TRAIN_PAGES = Path(__file__).parent / "web" / "train"
+"""Full-size (1280x720) everyday pages that training may use."""
+WEB_UNSEEN_PAGES = Path(__file__).parent / "web" / "unseen"
+"""Full-size (1280x720) everyday pages: report only, never trained on."""
+PAGE_DIRS = (UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES)
 
 # The 56-task subset of WebN-T5 / WebGUM / HTML-T5.
 WEBGUM56 = tuple("""
@@ -32,6 +44,12 @@ email-inbox-delete email-inbox-important enter-password enter-text enter-text-2 
 focus-text-2 generate-number identify-shape login-user login-user-popup multi-layouts multi-orderings
 navigate-tree odd-or-even unicode-test
 """.split())
+
+
+def never_train_ids() -> set[str]:
+    """The ids of the pages kept for reporting (UNSEEN_PAGES, WEB_UNSEEN_PAGES): data recorded on them must not
+    reach training."""
+    return {p.stem for d in (UNSEEN_PAGES, WEB_UNSEEN_PAGES) for p in d.glob("*.html")}
 
 
 def task_names(spec: str) -> list[str]:
@@ -63,5 +81,6 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
     return [miniwob_task(n) for n in task_names(spec)]
 
 
-__all__ = ["CORE", "MiniWoBTask", "WEBGUM56", "miniwob_task", "registered_task_names", "resolve_tasks",
-           "task_dir_tasks", "task_names"]
+__all__ = ["CORE", "MiniWoBTask", "PAGE_DIRS", "UNSEEN_PAGES", "WEBGUM56", "WEB_TRAIN_PAGES", "WEB_UNSEEN_PAGES",
+           "miniwob_task", "never_train_ids", "registered_task_names", "resolve_tasks", "task_dir_tasks",
+           "task_names"]

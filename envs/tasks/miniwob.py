@@ -49,15 +49,24 @@ def registered_task_names() -> tuple[str, ...]:
 
 
 class MiniWoBTask:
-    """One MiniWoB-style HTML page: the package's own, or a user's page beside ``../core``."""
+    """One MiniWoB-style HTML page: the package's own, or a user's page beside ``../core``.
+
+    ``viewport`` (W, H): a full-size page (envs/tasks/web): it is run in a viewport of that size and seen whole,
+    with no instruction band, instead of the 160x210 task area of a 500x320 page.
+    """
 
     crop = TASK_AREA
     instruction_band = 50  # elements starting above this are the instruction, which the observation holds as text
+    viewport = None  # the env's own (500x320)
 
-    def __init__(self, id: str, path: Path):
+    def __init__(self, id: str, path: Path, viewport: tuple[int, int] | None = None):
         self.id = id
         self.path = Path(path)
         self.url = self.path.absolute().as_uri()  # not resolve(): a task dir reaches ../core through links
+        if viewport:
+            self.viewport = tuple(viewport)
+            self.crop = (0, 0, *self.viewport)
+            self.instruction_band = 0
 
     def __repr__(self) -> str:
         return f"MiniWoBTask({self.id!r})"
@@ -91,11 +100,22 @@ def miniwob_task(name: str) -> MiniWoBTask:
     return MiniWoBTask(name, path)
 
 
+# A full-size page says so in its head: <meta name="screenwise-viewport" content="1280x720">.
+_VIEWPORT_META = re.compile(r'<meta\s+name="screenwise-viewport"\s+content="(\d+)x(\d+)"', re.I)
+
+
+def page_viewport(path: Path) -> tuple[int, int] | None:
+    """The viewport a page declares (a full-size page), or None (a 160x210 MiniWoB-style page)."""
+    found = _VIEWPORT_META.search(path.read_text(errors="replace")[:4000])
+    return (int(found[1]), int(found[2])) if found else None
+
+
 def task_dir_tasks(directory: str | os.PathLike) -> list[MiniWoBTask]:
     """User tasks: every ``*.html`` in DIR, written like the package's tasks (see envs/README.md).
 
     Their ``../core/`` and ``../common/`` references are made to resolve by linking DIR into a folder
-    that also links the package's ``core`` and ``common``.
+    that also links the package's ``core`` and ``common``. A full-size page (one that declares its viewport,
+    envs/tasks/web) brings its own scripts, so it is opened where it lies.
     """
     directory = Path(directory).resolve()
     pages = sorted(directory.glob("*.html"))
@@ -111,4 +131,8 @@ def task_dir_tasks(directory: str | os.PathLike) -> list[MiniWoBTask]:
             if link.is_symlink() or link.exists():
                 link.unlink()
             link.symlink_to(target, target_is_directory=True)
-    return [MiniWoBTask(p.stem, root / "tasks" / p.name) for p in pages]
+    tasks = []
+    for p in pages:
+        size = page_viewport(p)
+        tasks.append(MiniWoBTask(p.stem, p, size) if size else MiniWoBTask(p.stem, root / "tasks" / p.name))
+    return tasks

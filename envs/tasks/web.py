@@ -1,6 +1,21 @@
-"""A plain web page as a task: open a URL, follow a free-form instruction. No reward: the agent decides."""
+"""A plain web page as a task: open a URL, follow a free-form instruction.
+
+Most pages keep no score, so the agent decides when it is done. A page that keeps score the MiniWoB way (the
+``WOB_*`` globals and ``core.getUtterance()``, as the pages of envs/tasks/web do) is scored, and when the
+command line gives no instruction its own is used: ``screenwise run --url file://.../signin.html?seed=3``. Such a
+page also has a teacher when it defines ``teach()`` (``--model teacher``, envs/teachers/pages.py).
+"""
 
 from __future__ import annotations
+
+from envs.teachers.pages import page_teacher
+
+# The page's own instruction when it has one (a scored page), else its title.
+INSTRUCTION_JS = """() => (window.core && typeof core.getUtterance === 'function' && core.getUtterance())
+                         || document.title"""
+# [raw reward, done, reason] on a page that keeps score; null elsewhere.
+SCORE_JS = """() => typeof WOB_DONE_GLOBAL === 'undefined' ? null
+                    : [WOB_RAW_REWARD_GLOBAL, WOB_DONE_GLOBAL, WOB_REWARD_REASON]"""
 
 
 class WebTask:
@@ -13,7 +28,17 @@ class WebTask:
 
     def setup(self, page, seed: int) -> str:
         page.goto(self.url)
-        return self.instruction or page.evaluate("() => document.title") or f"Use the page at {self.url}."
+        return self.instruction or page.evaluate(INSTRUCTION_JS) or f"Use the page at {self.url}."
 
     def validate(self, page) -> tuple[float, bool, dict]:
-        return 0.0, False, {}
+        try:
+            score = page.evaluate(SCORE_JS)
+        except Exception:  # a navigation under way: no score yet
+            return 0.0, False, {}
+        if not score or not score[1]:
+            return 0.0, False, {}
+        return float(score[0]), True, {"reason": score[2]}
+
+    def teacher(self, obs, page, visible: bool = False):
+        """The teacher of a page that defines ``teach()`` (envs/tasks/web, envs/tasks/unseen)."""
+        return page_teacher(obs, page)

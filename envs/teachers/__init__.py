@@ -41,3 +41,4 @@ visible_teacher = _registrar(VISIBLE, "visible-state teacher")
 # Importing the modules registers their teachers.
 from envs.teachers import basic, composite, forms, visual, widgets  # noqa: E402,F401
 from envs.teachers import visible  # noqa: E402,F401
+from envs.teachers import pages  # noqa: E402,F401

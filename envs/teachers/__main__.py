@@ -1,4 +1,5 @@
-"""Try teachers on seeds: ``python -m envs.teachers click-button enter-text --seeds 50 --offset 0 -v``.
+"""Try teachers on seeds: ``python -m envs.teachers click-button enter-text --seeds 50 --offset 0 -v``
+(``--task-dir envs/tasks/unseen all`` for a directory's pages).
 
 A developer's tool for writing teachers; `screenwise bench miniwob --policy teacher` is the real measure.
 """
@@ -19,9 +20,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--max-steps", type=int, default=10)
+    ap.add_argument("--task-dir", default=None, help="the pages of this directory (tasks: their ids, or all)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every step of failed episodes")
     args = ap.parse_args()
-    tasks = resolve_tasks(",".join(args.tasks) if len(args.tasks) > 1 else args.tasks[0])
+    tasks = resolve_tasks(",".join(args.tasks), args.task_dir)
     browser = Browser()
     env = BrowserEnv(browser=browser, max_steps=args.max_steps, screenshot=False)
     for task in tasks:
