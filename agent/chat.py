@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from agent.loop import Agent, AgentConfig
@@ -100,7 +101,7 @@ class ChatAgent(Agent):
         chat = self.chat
         if chat.refresh:  # the person was asked something and may have used the screen meanwhile
             chat.refresh = False
-            obs = self.env.observe()
+            obs = self.look_again(obs)
         if not chat.pause_requested:
             return obs
         choice = chat.pause_menu()
@@ -111,8 +112,12 @@ class ChatAgent(Agent):
             note, chat.note = chat.note, ""
             feedback.append("The person took over the screen and has handed it back; it may have changed."
                             + (f" They wrote: {note}" if note else ""))
-            return self.env.observe()
+            return self.look_again(obs)
         return obs
+
+    def look_again(self, obs):
+        """A fresh observation that still says why the last action failed (a refusal the model must hear of)."""
+        return replace(self.env.observe(), last_action_error=obs.last_action_error)
 
 
 class Chat:

@@ -136,13 +136,12 @@ def test_assistant_page_streams_pauses_asks_denies_hands_over_and_opens_the_run(
     model = replies(
         tmp_path / "replies.json",
         "Thought: I click the Name label to reach its field, then let the page settle.\n"
-        "Action: click(element='Name')\n\nwait(seconds=2)",
+        "Action: click(element='Name')\n\nwait(seconds=3)",
         "Thought: I type the name and the PIN.\nAction: type(content='Ada Lovelace {{secret:pin}}')",
         "Thought: Which colour should I pick?\nAction: call_user()",
         "Thought: The person said blue; the page says the blue site is elsewhere.\n"
         "Action: goto(url='http://evil.example/blue')",
         "Thought: That was refused, so I pick Blue here.\nAction: click(element='Blue')",
-        "Thought: I wait for the page.\nAction: wait(seconds=1.5)",
         "Thought: The profile is filled in.\nAction: finished(content='Ada Lovelace, Blue')",
     )
     server = serve("--model", model, "--url", PAGE, "--element-refs", "--allow-domains", "example.com")
@@ -174,6 +173,10 @@ def test_assistant_page_streams_pauses_asks_denies_hands_over_and_opens_the_run(
         assert tab.locator("#steps li.step").count() == steps_when_paused == 1  # nothing moves while paused
         tab.click("#resume")
         tab.wait_for_selector("#step-1 >> text=type(content='Ada Lovelace {{secret:pin}}')")
+        live = tab.context.new_page()  # the run's viewer page, open while the run goes on
+        live.goto(server.base + tab.get_attribute("a.live-link", "href"))
+        live.wait_for_selector("#final .badge.incomplete")
+        live.evaluate("window.stayed = true")  # gone if the page were loaded again rather than updated
         # 4. answer the agent's call_user()
         tab.wait_for_selector("#q-call >> visible=true")
         assert tab.inner_text("#q-text") == "Which colour should I pick?"
@@ -184,8 +187,9 @@ def test_assistant_page_streams_pauses_asks_denies_hands_over_and_opens_the_run(
             page.wait_for_selector("#q-safety >> visible=true")
             assert "evil.example is not in --allow-domains (example.com)" in page.inner_text("#q-text")
         qid = tab.evaluate("question.qid")
+        tab.click("#takeover")  # 6. (asked now, taken at the next step) take over, hand back with a note
         other.click("#deny")
-        tab.wait_for_selector("#question", state="hidden")
+        tab.wait_for_selector("#steps >> text=Safety check: denied")
         late = tab.evaluate("""async (qid) => {
             const r = await fetch('/api/answer', {method: 'POST', headers: {'Content-Type': 'application/json'},
                                                   body: JSON.stringify({question: qid, answer: 'approve'})});
@@ -194,23 +198,21 @@ def test_assistant_page_streams_pauses_asks_denies_hands_over_and_opens_the_run(
         assert late == [409, "already decided: another tab (or a stop) answered this question first"]
         tab.wait_for_selector("#step-3 >> text=Action failed: Not done: the person said no to opening "
                               "http://evil.example/blue")
-        # 6. take over while it works, hand back with a note; the model is told
-        tab.wait_for_selector("#step-5")
-        tab.click("#takeover")
         tab.wait_for_selector("#q-handback >> visible=true")
         assert tab.inner_text("#state") == "taken over"
         tab.fill("#q-note", "I scrolled to the top")
         tab.click("#handback")
-        tab.wait_for_selector("#step-6 >> text=Told the model: The person took over the screen and has handed it "
+        tab.wait_for_selector("#step-4 >> text=Told the model: The person took over the screen and has handed it "
                               "back; it may have changed. They wrote: I scrolled to the top")
         # 7. the result, then the finished run, opened from the stream
-        tab.wait_for_selector("text=Result: finished after 7 steps")
+        tab.wait_for_selector("text=Result: finished after 6 steps")
         assert tab.inner_text("#state") == "idle"
-        other.wait_for_selector("text=Result: finished after 7 steps")
+        other.wait_for_selector("text=Result: finished after 6 steps")
         assert stream_text(other) == stream_text(tab)  # the two tabs saw the same thing
-        tab.click("a.run-link")
-        tab.wait_for_selector("#final >> text=Ada Lovelace, Blue")
-        assert tab.locator("section.step").count() == 7
+        live.wait_for_selector("#final >> text=Ada Lovelace, Blue")  # it followed the run to its end
+        assert live.locator("section.step").count() == 6 and live.evaluate("window.stayed") is True
+        tab.click("a.run-link")  # the finished run, from the stream (a new tab)
+        tab.context.pages[-1].wait_for_selector("#final >> text=Ada Lovelace, Blue")
         tab.goto(f"{server.base}/runs")
         tab.wait_for_selector("#runs .badge.finished")
     finally:
@@ -223,7 +225,7 @@ def test_assistant_page_streams_pauses_asks_denies_hands_over_and_opens_the_run(
     assert "The person answered: blue, please" in steps[3]["feedback"]
     assert "the person said no" in steps[3]["action_error"]
     assert "the person said no" in json.dumps(steps[4]["prompt"])  # the model was told why, in its next prompt
-    assert any("They wrote: I scrolled to the top" in f for f in steps[6]["feedback"])
+    assert any("They wrote: I scrolled to the top" in f for f in steps[4]["feedback"])
     assert "viewer:" in out
     # secrets: every response and every stream message, placeholders only
     messages = tap.messages()
@@ -257,19 +259,20 @@ def test_runs_page_follows_a_benchmark_while_it_runs(tmp_path, serve, chromium):
     server = serve()
     model = replies(tmp_path / "wait.json", "Thought: I wait.\nAction: wait(seconds=1)")
     bench = subprocess.Popen([SCREENWISE, "bench", "miniwob", "--policy", model, "--tasks", "click-test,click-button",
-                              "--seeds", "2", "--max-steps", "2", "--quiet", "--out", str(server.runs / "bench-live")],
+                              "--seeds", "1", "--max-steps", "3", "--quiet", "--out", str(server.runs / "bench-live")],
                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     tab = chromium.new_page()
     try:
         tab.goto(f"{server.url.replace('/?', '/runs?')}")
         tab.wait_for_selector("tr[data-run='bench-live'] .badge.running", timeout=60_000)
         tab.click("text=bench-live")
-        tab.wait_for_selector("#progress-text >> text=/[1-3] of 4 episodes done/", timeout=60_000)
-        tab.wait_for_selector("#per-task td:text('click-test')")
+        tab.wait_for_selector("#progress-text >> text=/1 of 2 episodes done/", timeout=60_000)
+        assert tab.inner_text("#run-status") == "running"  # the table so far, while the second episode runs
+        assert tab.locator("#per-task tbody tr").count() == 1
         tab.wait_for_selector("#episodes .badge", timeout=30_000)
         assert bench.wait(60) == 0, bench.stderr.read()
         tab.wait_for_selector("#run-status.finished", timeout=10_000)
-        assert tab.inner_text("#progress-text").startswith("4 of 4 episodes done")
+        assert tab.inner_text("#progress-text").startswith("2 of 2 episodes done")
         assert tab.locator("#per-task tbody tr").count() == 2
         tab.click("#episodes a >> nth=0")  # the viewer's page of one episode, served from the run
         tab.wait_for_selector("section.step")

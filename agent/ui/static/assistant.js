@@ -32,7 +32,11 @@ const handlers = {
   },
   note(m) { item("note").append(line("muted", m.text)); },
   error(m) { item("error").append(line("error", m.text)); },
-  start(m) { item("start").append(labelled("Task", m.instruction)); },
+  start(m) {
+    const li = item("start");
+    li.append(labelled("Task", m.instruction));
+    if (m.run) li.append(anchor(m.run, "follow this run's page", "live-link"));
+  },
   screen(m) { showScreen(m); },
   act(m) {
     const li = item("step");
@@ -70,13 +74,7 @@ const handlers = {
     li.append(line(m.status === "finished" || m.success ? "ok" : "fail",
                    `Result: ${m.status}${why} after ${m.steps} steps, ${m.seconds.toFixed(1)} s.`));
     if (m.answer) li.append(labelled("Answer", m.answer));
-    if (m.run) {
-      const a = document.createElement("a");
-      a.href = m.run;
-      a.textContent = "open this run";
-      a.className = "run-link";
-      li.append(a);
-    }
+    if (m.run) li.append(anchor(m.run, "open this run", "run-link"));
   },
 };
 
@@ -104,6 +102,15 @@ function line(cls, text) {
   div.className = cls;
   div.textContent = text;
   return div;
+}
+
+function anchor(href, text, cls) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  a.className = cls;
+  a.target = "_blank";
+  return a;
 }
 
 function labelled(label, text, cls) {
