@@ -38,7 +38,7 @@ class Server:
     def __init__(self, tmp: Path, *args: str):
         self.runs = tmp / "runs"
         env = {**os.environ, "SCREENWISE_SECRET_PIN": SECRET, "SCREENWISE_SECRET_PIN_DOMAINS": "file"}
-        self.proc = subprocess.Popen([SCREENWISE, "ui", "--port", "0", "--runs", str(self.runs), *args],
+        self.proc = subprocess.Popen([SCREENWISE, "ui", "--port", "0", "--runs", "runs", *args],  # relative: tmp/runs
                                      cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         first = self.proc.stdout.readline()
         found = re.search(r"(http://[^/]+)/\?token=(\S+)", first)

@@ -36,12 +36,15 @@ def list_runs(root: Path, live: Path | None = None) -> list[dict]:
 
 def run_detail(root: Path, rel: str, live: Path | None = None) -> dict:
     """One run: its status, the benchmark's per-task table so far, and its episodes with their pages."""
+    root = root.resolve()  # the episodes' paths below are resolved ones
     d = inside(root, rel)
     detail = {"path": rel, **(bench_progress(d) if (d / "results.jsonl").exists() or (d / "plan.json").exists()
                                else episodes_status(d, live))}
     detail["episodes_list"] = [
         {"path": ep.parent.relative_to(root).as_posix(), "name": ep.parent.relative_to(d).as_posix() or ".",
-         "status": _episode_state(ep, live)} for ep in sorted(d.rglob("episode.jsonl"))]
+         "status": _episode_state(ep, live)}
+        for ep in sorted(d.rglob("episode.jsonl"), key=lambda p: [(not x.isdigit(), int(x) if x.isdigit() else x)
+                                                                  for x in p.relative_to(d).parts])]
     return detail
 
 
