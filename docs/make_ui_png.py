@@ -2,7 +2,8 @@
 
 A real ``screenwise ui`` serves a scratch runs folder; a real Chromium (Playwright) opens its pages.
 - The assistant: the instruction goes in, the scripted model (``ui_replies.json``, so the picture is the same
-  every time) fills in ``ui_demo_page.html`` and then clicks a link off ``--allow-domains``. The picture is
+  every time) fills in the profile page of the chat and UI tests (``tests/pages/assistant.html``) and then
+  clicks a link off ``--allow-domains``. The picture is
   taken while the safety check waits, with the link's box drawn on the agent's screen.
 - The runs: a finished teacher benchmark, the assistant's run, and the embedded model's benchmark, taken
   while it runs; then that benchmark's page, with its progress and per-task table so far.
@@ -39,11 +40,11 @@ def bench(runs: Path, name: str, policy: str, tasks: str, seeds: int, wait: bool
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="screenwise-ui-shot-"))
     runs = tmp / "runs"
-    for name in ("ui_replies.json", "ui_demo_page.html"):  # short paths in the picture
-        shutil.copy(DOCS / name, tmp / name)
+    shutil.copy(DOCS / "ui_replies.json", tmp / "ui_replies.json")  # short paths in the picture
+    shutil.copy(ROOT / "tests" / "pages" / "assistant.html", tmp / "profile.html")
     bench(runs, "bench-teacher", "teacher", "click-test,click-button,enter-text,focus-text,click-link", 10, True)
     server = subprocess.Popen([SCREENWISE, "ui", "--port", "0", "--runs", "runs", "--model", "scripted:ui_replies.json",
-                               "--url", (tmp / "ui_demo_page.html").as_uri(), "--viewport", "760x420",
+                               "--url", (tmp / "profile.html").as_uri(), "--viewport", "760x420",
                                "--element-refs", "--allow-domains", "example.com"],
                               cwd=tmp, stdout=subprocess.PIPE, text=True)
     going = None

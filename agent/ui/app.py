@@ -84,6 +84,21 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>screenwise · {name}</title><link rel="stylesheet" href="/static/ui.css"></head>
+<body><header><b>screenwise</b><nav><a href="/">assistant</a> · <a href="/runs">runs</a></nav></header>
+{main}<script src="/static/page.js"></script><script src="/static/{name}.js"></script>
+</body></html>
+"""
+
+
+def page(name: str) -> Response:
+    """One of the two pages: its own part (``static/NAME.html``, ``NAME.js``) in the head and header they share."""
+    return HTMLResponse(PAGE.format(name=name, main=(STATIC / f"{name}.html").read_text()),
+                        headers={"Cache-Control": "no-store"})
+
+
 def _error(status: int, text: str) -> JSONResponse:
     return JSONResponse({"error": text}, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -240,8 +255,8 @@ class UI:
 
     def app(self, token: str, hosts: set[str] | None) -> Guard:
         routes = [
-            Route("/", lambda r: FileResponse(STATIC / "assistant.html")),
-            Route("/runs", lambda r: FileResponse(STATIC / "runs.html")),
+            Route("/", lambda r: page("assistant")),
+            Route("/runs", lambda r: page("runs")),
             Route("/api/config", self.config),
             Route("/api/stream", self.stream),
             Route("/api/screen/{number:int}.png", self.screen),

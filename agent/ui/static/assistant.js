@@ -3,7 +3,6 @@
 // server goes into the page as text (textContent), never as HTML.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 let question = null;  // the open question: {qid, kind, text, options}
 let state = "idle";
 
@@ -90,37 +89,18 @@ function connect() {
 
 // -- drawing -----------------------------------------------------------------------------------------------
 function item(kind) {
-  const li = document.createElement("li");
-  li.className = kind;
+  const li = make("li", {className: kind});
   $("steps").append(li);
   li.scrollIntoView({block: "nearest"});
   return li;
 }
 
-function line(cls, text) {
-  const div = document.createElement("div");
-  div.className = cls;
-  div.textContent = text;
-  return div;
-}
+function line(cls, text) { return make("div", {className: cls, textContent: text}); }
 
-function anchor(href, text, cls) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.textContent = text;
-  a.className = cls;
-  a.target = "_blank";
-  return a;
-}
+function anchor(href, text, cls) { return make("a", {href, textContent: text, className: cls, target: "_blank"}); }
 
 function labelled(label, text, cls) {
-  const div = document.createElement("div");
-  const b = document.createElement("b");
-  b.textContent = `${label}: `;
-  const span = document.createElement(cls === "code" ? "code" : "span");
-  span.textContent = text;
-  div.append(b, span);
-  return div;
+  return make("div", {}, make("b", {textContent: `${label}: `}), make(cls === "code" ? "code" : "span", {textContent: text}));
 }
 
 const SVG = "http://www.w3.org/2000/svg";

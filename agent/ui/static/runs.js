@@ -2,31 +2,16 @@
 // per-task table so far, and its episodes, each linking to its live viewer page. Polled while anything runs.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const run = new URLSearchParams(location.search).get("run");
 const percent = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
 
-function cell(row, text, cls) {
-  const td = document.createElement("td");
-  if (text instanceof Node) td.append(text); else td.textContent = text;
-  if (cls) td.className = cls;
-  row.append(td);
-  return td;
+function cell(row, content, cls) {
+  return row.appendChild(make("td", {className: cls || ""}, content instanceof Node ? content : String(content)));
 }
 
-function badge(status) {
-  const span = document.createElement("span");
-  span.className = `badge ${status}`;
-  span.textContent = status;
-  return span;
-}
+function badge(status) { return make("span", {className: `badge ${status}`, textContent: status}); }
 
-function link(href, text) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.textContent = text;
-  return a;
-}
+function link(href, text) { return make("a", {href, textContent: text}); }
 
 async function get(path) {
   const response = await fetch(path, {cache: "no-store"});
