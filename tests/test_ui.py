@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,7 +53,7 @@ class Server:
         conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
-        return response.status, response.read().decode()
+        return response.status, response.read().decode(errors="replace")
 
     def authorized(self, method: str, path: str, body=None, content_type: str = "application/json"):
         return self.request(method, path, body if body is None or isinstance(body, bytes) else json.dumps(body).encode(),
@@ -300,3 +301,22 @@ def test_token_host_and_bad_requests_are_refused(tmp_path, serve):
     status, body = server.authorized("POST", "/api/answer", {"question": 999, "answer": "approve"})
     assert status == 409 and "already decided" in body
     assert server.authorized("GET", "/runs/../../etc/passwd")[0] == 404
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xterm") is None, reason="needs Xvfb and xterm")
+def test_desktop_env_from_the_picker(tmp_path, serve):
+    """The env picker's desktop: a private Xvfb with an xterm, its screen on the stream (plain HTTP, no tab)."""
+    model = replies(tmp_path / "replies.json", "Thought: The terminal is open.\nAction: finished(content='seen')")
+    server = serve("--model", model, "--no-ocr")
+    tap = StreamTap(server)
+    assert server.authorized("POST", "/api/instruction", {"instruction": "Look at the desktop", "env": "desktop"})[0] == 202
+    deadline = time.monotonic() + 60
+    while not any(m["type"] == "end" for m in tap.messages()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    messages = tap.messages()
+    assert any(m["type"] == "note" and m["text"].startswith("desktop (display :") for m in messages)
+    (end,) = [m for m in messages if m["type"] == "end"]
+    assert end["status"] == "finished" and end["answer"] == "seen"
+    shot = [m for m in messages if m["type"] == "screen"][-1]
+    status, png = server.authorized("GET", shot["src"])
+    assert status == 200 and png[1:4] == "PNG" and shot["width"] > 0 and shot["height"] > 0
