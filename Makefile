@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip >/dev/null
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,ray,desktop,train]'
+	$(BIN)/pip install -q -e '.[dev,ray,desktop,train,ui]'
 	@touch $(STAMP)
 
 demo: setup

@@ -205,6 +205,9 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")
         tasks = [t for t in tasks if t.has_teacher]
     seeds = range(cfg.seed_offset, cfg.seed_offset + cfg.seeds)
+    # The asked episodes, for readers of a run still going (the web UI's progress bar); summary.json ends it.
+    (out / "plan.json").write_text(json.dumps({"tasks": [t.id for t in tasks], "seeds": [seeds.start, seeds.stop - 1],
+                                               "episodes": len(tasks) * len(seeds), "started": time.time()}))
     results_path = out / "results.jsonl"
     previous = drop_infrastructure_errors(results_path)  # those episodes are played again
     done = {(r["task"], r["seed"]) for r in previous}

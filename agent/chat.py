@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from agent.loop import Agent, AgentConfig
@@ -100,7 +101,7 @@ class ChatAgent(Agent):
         chat = self.chat
         if chat.refresh:  # the person was asked something and may have used the screen meanwhile
             chat.refresh = False
-            obs = self.env.observe()
+            obs = self.look_again(obs)
         if not chat.pause_requested:
             return obs
         choice = chat.pause_menu()
@@ -108,9 +109,15 @@ class ChatAgent(Agent):
             return None
         if choice == "take over":
             self.env.safety.line = ""  # whatever the person typed is theirs, not the start of the agent's line
-            feedback.append("The person took over the screen and has handed it back; it may have changed.")
-            return self.env.observe()
+            note, chat.note = chat.note, ""
+            feedback.append("The person took over the screen and has handed it back; it may have changed."
+                            + (f" They wrote: {note}" if note else ""))
+            return self.look_again(obs)
         return obs
+
+    def look_again(self, obs):
+        """A fresh observation that still says why the last action failed (a refusal the model must hear of)."""
+        return replace(self.env.observe(), last_action_error=obs.last_action_error)
 
 
 class Chat:
@@ -122,6 +129,7 @@ class Chat:
         self.on_event = on_event
         self.pause_requested = False
         self.refresh = False
+        self.note = ""  # what the person wrote when handing the screen back (the web UI has a box for it)
         self.runs = 0
 
     # -- the session ---------------------------------------------------------------------------------------
@@ -140,20 +148,25 @@ class Chat:
         return 0
 
     def work_on(self, instruction: str) -> None:
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            self.run_agent(instruction)
+        except KeyboardInterrupt:
+            say("Stopped.")
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.pause_requested = False
+
+    def run_agent(self, instruction: str):
+        """One instruction: one run of the agent loop on the open screen, with this chat's hooks. The web UI
+        (agent/ui/) calls it from a worker thread, where no signal handler can be installed."""
         self.runs += 1
         instruction = self.env.safety.redact(instruction)  # a value typed by mistake reaches the model as its name
         self.task.instruction = instruction
         agent = ChatAgent(self, self.model, self.env, self.config, out_dir=self.out / f"{self.runs:03d}",
                           on_event=self.on_event, ask_user=self.ask_user)
         self.pause_requested = False
-        previous = signal.signal(signal.SIGINT, self._on_interrupt)
-        try:
-            agent.run(instruction)
-        except KeyboardInterrupt:
-            say("Stopped.")
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            self.pause_requested = False
+        return agent.run(instruction)
 
     # -- the person's side ---------------------------------------------------------------------------------
     def _on_interrupt(self, signum, frame) -> None:
@@ -223,49 +236,79 @@ def stream(kind: str, data: dict) -> None:
     say(f"Result: {data['status']}{why} after {data['steps']} steps, {data['seconds']:.1f} s.{answer}")
 
 
-def main(args) -> int:
-    """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
-    from agent.cli import card_overrides
-    from agent.loop import config_for
-    from agent.safety import SafetyPolicy, load_secrets
-    from models import resolve
+class Screen:
+    """What a chat works on, opened from its command line: the env, its live task, and the browser if any."""
 
-    secrets = load_secrets(args.secrets)
-    policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=secrets, confirm=confirm)
-    out = Path(args.out or time.strftime("runs/chat-%Y%m%d-%H%M%S"))
-    browser = env = task = None
-    try:
+    def __init__(self, args, policy, out: Path, task=None):
+        """``task`` replaces the browser's live page (the web UI's MiniWoB choice); ``args`` are chat's."""
+        self.env = self.task = self.browser = None
+        try:
+            self._open(args, policy, out, task)
+        except BaseException:
+            self.close()  # a browser already started, or an Xvfb, must not outlive a failed start
+            raise
+
+    def _open(self, args, policy, out: Path, task) -> None:
         if args.env == "browser":
             from envs.browser import Browser, BrowserEnv
 
-            task = LivePage(args.url or "")
-            browser = Browser(headless=not args.headed)
-            env = BrowserEnv(task, browser=browser, max_steps=10**6, safety=policy, downloads_dir=out / "downloads",
-                             viewport=tuple(int(v) for v in args.viewport.split("x")))
+            self.task = task or LivePage(args.url or "")
+            self.browser = Browser(headless=not args.headed)
+            self.env = BrowserEnv(self.task, browser=self.browser, max_steps=10**6, safety=policy,
+                                  downloads_dir=out / "downloads",
+                                  viewport=tuple(int(v) for v in args.viewport.split("x")))
         else:
             from envs.desktop import DesktopEnv
 
             programs = [shlex.split(cmd) for cmd in args.launch] if args.launch is not None else (
                 [] if args.display or args.real_display else
                 [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
-            task = LiveDesktop(programs, cwd=args.cwd)
-            env = DesktopEnv(task, display=args.display, real_display=args.real_display, max_steps=10**6,
-                             ocr=not args.no_ocr, safety=policy)
-        model, card = resolve(args.model, env=env, **card_overrides(args))
-        cfg = config_for(card)
-        cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
-        cfg.action_set = args.env
-        where = f"display {env.display}" if args.env == "desktop" else (args.url or "a blank page")
-        say(f"screenwise chat: {args.env} ({where}), model {args.model}, trajectories in {out}/")
+            self.task = LiveDesktop(programs, cwd=args.cwd)
+            self.env = DesktopEnv(self.task, display=args.display, real_display=args.real_display,
+                                  max_steps=10**6, ocr=not args.no_ocr, safety=policy)
+
+    def where(self, args) -> str:
+        return f"display {self.env.display}" if args.env == "desktop" else (args.url or "a blank page")
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+        if isinstance(self.task, LiveDesktop):
+            self.task.stop()
+        if self.browser is not None:
+            self.browser.close()
+
+
+def model_and_config(args, env):
+    """The model ``--model`` names and the agent config its card asks for, with the chat's budgets and action set."""
+    from agent.cli import card_overrides
+    from agent.loop import config_for
+    from models import resolve
+
+    model, card = resolve(args.model, env=env, **card_overrides(args))
+    cfg = config_for(card)
+    cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
+    cfg.action_set = "desktop" if args.env == "desktop" else "browser"
+    return model, cfg
+
+
+def main(args) -> int:
+    """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
+    from agent.safety import SafetyPolicy, load_secrets
+
+    secrets = load_secrets(args.secrets)
+    policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=secrets, confirm=confirm)
+    out = Path(args.out or time.strftime("runs/chat-%Y%m%d-%H%M%S"))
+    screen = None
+    try:
+        screen = Screen(args, policy, out)
+        model, cfg = model_and_config(args, screen.env)
+        say(f"screenwise chat: {args.env} ({screen.where(args)}), model {args.model}, trajectories in {out}/")
         if policy.allow_domains is not None:
             say(f"allowed domains: {', '.join(policy.allow_domains)}")
         if secrets:
             say(f"secrets: {', '.join('{{secret:' + n + '}}' for n in sorted(secrets))}")
-        return Chat(model, env, task, cfg, out, stream).loop()
+        return Chat(model, screen.env, screen.task, cfg, out, stream).loop()
     finally:
-        if env is not None:
-            env.close()
-        if isinstance(task, LiveDesktop):
-            task.stop()
-        if browser is not None:
-            browser.close()
+        if screen is not None:
+            screen.close()

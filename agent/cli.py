@@ -98,6 +98,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return main(args)
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from agent.ui.app import main
+
+    return main(args)
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     from agent.viewer import write_viewer
 
@@ -152,8 +158,7 @@ class UsageError(ValueError):
 
 def card_overrides(args: argparse.Namespace) -> dict:
     """What ``models.resolve`` takes besides the spec, from ``add_card_args``'s flags (only those given)."""
-    given = {"card": args.card, "prompt": args.prompt, "coord_space": args.coord_space,
-             "element_refs": args.element_refs}
+    given = {k: getattr(args, k, None) for k in ("card", "prompt", "coord_space", "element_refs")}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -234,6 +239,26 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--out", default=None, help="trajectory directory (default runs/chat-TIMESTAMP)")
     add_safety_args(chat)
     chat.set_defaults(func=cmd_chat)
+
+    ui = sub.add_parser("ui", help="the web UI: the assistant live in a browser tab, and the runs under a folder")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (0.0.0.0: every interface; the token is still required)")
+    ui.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    ui.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                    help="another Host name to answer to (repeatable; '*' for any): a name that reaches this machine")
+    ui.add_argument("--runs", default="runs", help="the folder of run directories the runs page lists")
+    ui.add_argument("--model", default="embedded", help="the model picker's default (the same specs as chat)")
+    ui.add_argument("--env", choices=["browser", "desktop", "miniwob"], default="browser",
+                    help="the env picker's default: a browser page, a desktop on a private Xvfb, or a MiniWoB task")
+    ui.add_argument("--url", default="", help="browser: the default start page")
+    ui.add_argument("--task", default="click-test", help="miniwob: the default task id")
+    ui.add_argument("--viewport", default="1024x768", help="browser: viewport WxH")
+    ui.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
+    ui.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
+    add_card_args(ui)
+    ui.add_argument("--no-ocr", action="store_true", help="desktop: no OCR element list")
+    add_safety_args(ui)
+    ui.set_defaults(func=cmd_ui)
 
     view = sub.add_parser("view", help="write the HTML viewer for a run directory")
     view.add_argument("run_dir")
