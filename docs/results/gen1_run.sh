@@ -17,5 +17,5 @@ $PY -m agent.cli bench miniwob --policy model:teacher:student --tasks core --see
 $PY -m agent.cli bench miniwob --task-dir envs/tasks/web/train --tasks all --policy model:teacher:student \
     --seeds 60 --seed-offset 0 --workers 1 --quiet --out "$OUT/distill-web"
 $PY -m train.sft --data "$OUT/distill-noncore" "$OUT/distill-core" "$OUT/distill-web" \
-    --init models/embedded/checkpoint --out "$OUT/sft" --steps 6000 --minutes ${MINUTES:-60} --lr 7e-4 --warmup 50 \
+    --init models/embedded/checkpoint --out "$OUT/sft" --steps 1600 --minutes ${MINUTES:-60} --lr 7e-4 --warmup 50 \
     --synthetic 0.05 --threads 1 --eval-seeds 0 --balance tasks
