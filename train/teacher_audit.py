@@ -13,7 +13,9 @@ at every step, takes the reply's decision tokens:
 A token the prompt holds is *copied*. One it lacks is classed by where it came from, which the audit reads from
 the page at that same step:
 
-- ``hidden``: the page holds it, but not where a person sees it (a face-down card, a closed panel, an attribute);
+- ``on-screen``: a person sees it, but the element list does not hold it (a long text cut to 60 characters);
+- ``hidden``: the page holds it, but not where a person sees it (a face-down card, a closed panel, an attribute,
+  a word scrolled out of its box);
 - ``derived``: the page's text does not hold it (a sum, a count, a date worked out, or script state);
 - ``point``: a pixel point that no listed element sits at (read off the screenshot, or off script state).
 
@@ -35,18 +37,35 @@ from envs.browser import Browser, BrowserEnv
 from envs.tasks import resolve_tasks
 from models import resolve
 
-# Every string the task area holds: text nodes, shown or not, and attribute values (data-*, title, value, alt).
+# The task area's strings in two parts: ``shown``, the words a person sees (each word's box lies on the screen and
+# is on top there: not scrolled out of its box, covered or in a closed panel), and ``unseen``, every other word
+# and the attribute values (data-*, title, value, alt).
 PAGE_TEXT_JS = r"""
 () => {
   const root = document.getElementById('wrap') || document.body;
-  const out = [];
+  const shown = [], unseen = [];
+  const onTop = (node, r) => {
+    if (r.width <= 0 || r.height <= 0) return false;
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+    const hit = document.elementFromPoint(x, y);
+    return !!hit && (hit === node.parentElement || node.parentElement.contains(hit) || hit.contains(node));
+  };
   const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  while (walk.nextNode()) { const t = walk.currentNode.textContent.trim(); if (t) out.push(t); }
-  for (const el of root.querySelectorAll('*')) {
-    for (const a of el.attributes) if (a.name !== 'class' && a.name !== 'style' && a.name !== 'id') out.push(a.value);
-    if (el.value !== undefined && typeof el.value === 'string') out.push(el.value);
+  while (walk.nextNode()) {
+    const node = walk.currentNode;
+    for (const m of node.textContent.matchAll(/\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+      (onTop(node, range.getBoundingClientRect()) ? shown : unseen).push(m[0]);
+    }
+    shown.push('\n'); unseen.push('\n');
   }
-  return out.join('\n');
+  for (const el of root.querySelectorAll('*')) {
+    for (const a of el.attributes) if (!['class', 'style', 'id'].includes(a.name)) unseen.push(a.value);
+    if (typeof el.value === 'string') unseen.push(el.value);
+  }
+  return {shown: shown.join(' '), unseen: unseen.join(' ')};
 }
 """
 
@@ -76,15 +95,19 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def provenance(kind: str, token: str, prompt: str, page_text: str) -> str:
-    """``copied`` when the prompt holds the token; else ``point``, ``hidden`` or ``derived`` (module docstring)."""
+def provenance(kind: str, token: str, prompt: str, page: dict) -> str:
+    """``copied`` when the prompt holds the token; else ``point``, ``on-screen``, ``hidden`` or ``derived``
+    (module docstring). ``page`` is PAGE_TEXT_JS's answer at the same step."""
     if kind == "point":
         return "copied" if f"at {token}" in prompt else "point"
     if kind == "number":
         found = lambda text: re.search(rf"(?<![\d.]){re.escape(token)}(?![\d])", text) is not None  # noqa: E731
-        return "copied" if found(prompt) else "hidden" if found(page_text) else "derived"
-    t = _norm(token)
-    return "copied" if t in _norm(prompt) else "hidden" if t in _norm(page_text) else "derived"
+    else:
+        found = lambda text: _norm(token) in _norm(text)  # noqa: E731
+    for where, text in (("copied", prompt), ("on-screen", page["shown"]), ("hidden", page["unseen"])):
+        if found(text):
+            return where
+    return "derived"
 
 
 @dataclass
@@ -113,10 +136,10 @@ class AuditingAgent(Agent):
     def decide(self, messages):
         decision = super().decide(messages)
         prompt = "\n".join(p["text"] for m in messages for p in m["content"] if p.get("type") == "text")
-        page_text = self.env.page.evaluate(PAGE_TEXT_JS)
+        page = self.env.page.evaluate(PAGE_TEXT_JS)
         flagged = False
         for kind, token in decision_tokens(decision.output):
-            where = provenance(kind, token, prompt, page_text)
+            where = provenance(kind, token, prompt, page)
             self.audit.kinds[where] += 1
             if where != "copied":
                 flagged = True
@@ -140,15 +163,18 @@ def audit_task(env: BrowserEnv, task, seeds: range, spec: str = "teacher:visible
 
 def report(audits: list[TaskAudit]) -> str:
     """A markdown table of the tasks with a token the prompt lacks (the others only counted)."""
-    lines = ["| task | success | steps flagged | hidden | derived | point | examples |", "|---|---|---|---|---|---|---|"]
+    lines = ["| task | success | steps flagged | hidden | on-screen | derived | point | examples |",
+             "|---|---|---|---|---|---|---|---|"]
     clean = []
     for a in audits:
         if not a.flagged_steps:
             clean.append(a.task)
             continue
-        examples = "; ".join(e for where in ("hidden", "derived", "point") for e in a.examples.get(where, []))
+        examples = "; ".join(f"{where}: {e}" for where in ("hidden", "on-screen", "derived", "point")
+                             for e in a.examples.get(where, []))
         lines.append(f"| {a.task} | {a.wins}/{a.episodes} | {a.flagged_steps}/{a.steps} | {a.kinds['hidden']} | "
-                     f"{a.kinds['derived']} | {a.kinds['point']} | {examples.replace('|', '/')} |")
+                     f"{a.kinds['on-screen']} | {a.kinds['derived']} | {a.kinds['point']} | "
+                     f"{examples.replace('|', '/')} |")
     lines.append(f"\nEvery decision token copied from the prompt ({len(clean)} tasks): {', '.join(clean)}")
     return "\n".join(lines)
 
