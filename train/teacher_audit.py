@@ -49,7 +49,8 @@ PAGE_TEXT_JS = r"""
     const x = r.left + r.width / 2, y = r.top + r.height / 2;
     if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
     const hit = document.elementFromPoint(x, y);
-    return !!hit && (hit === node.parentElement || node.parentElement.contains(hit) || hit.contains(node));
+    const owner = node.parentElement || node;
+    return !!hit && (hit === owner || owner.contains(hit) || hit.contains(node));
   };
   const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   while (walk.nextNode()) {
@@ -63,7 +64,9 @@ PAGE_TEXT_JS = r"""
   }
   for (const el of root.querySelectorAll('*')) {
     for (const a of el.attributes) if (!['class', 'style', 'id'].includes(a.name)) unseen.push(a.value);
-    if (typeof el.value === 'string') unseen.push(el.value);
+    // a field's text is drawn in its box (a long one may be scrolled within it: counted as shown)
+    if (typeof el.value === 'string') (onTop(el.firstChild || el, el.getBoundingClientRect()) ? shown : unseen)
+      .push(el.value);
   }
   return {shown: shown.join(' '), unseen: unseen.join(' ')};
 }
