@@ -21,6 +21,8 @@ no memory between steps, so they can label any state the student reaches.
 
 from __future__ import annotations
 
+import re
+
 from agent import actions as A
 from envs.teachers import visible_teacher
 from envs.teachers.dom import first, query, quoted
@@ -102,3 +104,63 @@ def navigate_tree(obs, page):
         f = found["closed"]
         return f"'{want}' is not shown; the first closed folder, '{f['text']}'; click it.", A.Click(_pt(f))
     return f"'{want}' is not shown and no folder is closed; scroll down.", A.Scroll("down", at=(80, 150))
+
+
+# -- tasks whose privileged teacher reads script state (hot-cold, stock-market) -------------------------------
+# hot-cold's signal says how far the pointer is from a hidden spot: HOT under 5 px, WARM under 10, COLD under 40
+# and ICE COLD beyond. A click scores 1.0, 0.5 or 0.25 in those three rings and fails beyond them. The spot is a
+# variable of the page's script, which the privileged teacher reads; a person sweeps the pointer and watches the
+# signal. These nine points, 55 px apart across and 41 down, leave no spot of the 160x125 area 40 px or more
+# from the nearest one, so one of them reads COLD or better. The prompt keeps the earlier actions, not what each
+# hover read, so the sweep follows the list's order from the last point hovered, which the screen (the pointer)
+# and the previous actions both give; the signal on screen is the reading at that point.
+SWEEP = [(80, 112), (25, 72), (80, 72), (135, 72), (25, 112), (135, 112), (25, 153), (80, 153), (135, 153)]
+
+# Where the pointer last moved to (a listener put on the page at the first step, before any hover). A click ends
+# the episode, so it forgets the point: the next episode, on the same page, starts with none.
+POINTER_JS = r"""
+() => {
+  if (!window.__pointer) {
+    window.__pointer = [];
+    document.addEventListener('mousemove', e => { window.__pointer = [e.clientX, e.clientY]; }, true);
+    document.addEventListener('click', () => { window.__pointer = []; }, true);
+  }
+  return window.__pointer;
+}
+"""
+
+
+@visible_teacher("hot-cold")
+def hot_cold(obs, page):
+    px, py = page.evaluate(POINTER_JS) or (-99, -99)  # none yet: off the sweep
+    # the student's form snaps a point near an element's centre onto it: the pointer may be a few pixels off
+    at = next((i for i, (x, y) in enumerate(SWEEP) if abs(x - px) <= 5 and abs(y - py) <= 5), None)
+    signal = next((e.text for e in obs.elements if e.text in ("HOT", "WARM", "COLD", "ICE COLD")), "")
+    if at is not None and signal in ("HOT", "WARM", "COLD"):
+        return f"The signal reads {signal} with the pointer here; click here.", A.Click((px, py))
+    i = 0 if at is None else min(at + 1, len(SWEEP) - 1)
+    where = f"The signal reads {signal} here" if signal else "No signal is shown yet"
+    if i == len(SWEEP) - 1:  # every other point read ICE COLD: the last one is within 40 px
+        return f"{where}, and every other point read ICE COLD; click the last point.", A.Click(SWEEP[i])
+    return f"{where}; move the pointer to the next point of the sweep.", A.Hover(SWEEP[i])
+
+
+_PRICE = re.compile(r"\$(\d+(?:\.\d+)?)")
+
+
+@visible_teacher("stock-market")
+def stock_market(obs, page):
+    """Buy when the price on screen is below the limit the task names; else look again shortly. The privileged
+    teacher reads every price to come and times its click; a person can only watch the ticker."""
+    limit = float(_PRICE.search(obs.instruction).group(1))
+    shown = next((e for e in obs.elements if re.fullmatch(r"\$\d+(\.\d+)?", e.text)), None)
+    buy = next((e for e in obs.elements if e.text.strip() == "Buy"), None)
+    if shown is None or buy is None:
+        return "The ticker shows no price yet; wait.", A.Wait(0.3)
+    price = float(shown.text.lstrip("$"))
+    if price < limit:
+        return f"The price {shown.text} is below ${limit:.2f}; click 'Buy' now.", A.Click(buy.center)
+    # The ticker runs for 10 s and the episode for 10 turns: wait long while the price is far off, briefly near it.
+    far = price - limit > 1.0
+    return (f"The price {shown.text} is {'far above' if far else 'just above'} ${limit:.2f}; wait for it to drop.",
+            A.Wait(1.0 if far else 0.2))
