@@ -187,6 +187,13 @@ def viewport(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def port(text: str) -> int:
+    """``--port N``: a TCP port, 0 for any free one."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
 def package_version() -> str:
     try:
         return version("screenwise")
@@ -283,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="the web UI: the assistant live in a browser tab, and the runs under a folder")
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (0.0.0.0: every interface; the token is still required)")
-    ui.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    ui.add_argument("--port", type=port, default=8765, help="port (0: any free one)")
     ui.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                     help="another Host name to answer to (repeatable; '*' for any): a name that reaches this machine")
     ui.add_argument("--runs", default="runs", help="the folder of run directories the runs page lists")
@@ -307,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve a local model as an OpenAI-compatible endpoint")
     serve.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port, default=8000, help="port")
     serve.add_argument("--replicas", type=int, default=1,
                        help="copies of the model answering at once (on a CPU, one torch thread each)")
     serve.add_argument("--no-structured-outputs", action="store_true",
