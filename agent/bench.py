@@ -41,8 +41,9 @@ INFRASTRUCTURE_ERRORS = ("browser crashed", "ray worker failed", "model server")
 class BenchConfig:
     policy: str = "teacher"
     """teacher | random | a model spec (see models/)."""
-    tasks: str = "teachers"
-    """all | webgum56 | teachers | a,b,c (task ids); with task_dir, the page names to run (default all)."""
+    tasks: str | None = None
+    """all | webgum56 | teachers | a,b,c (task ids); with task_dir, all or the page names to run. None: the tasks
+    with a teacher, or every page of task_dir."""
     seeds: int = 5
     """Episodes per task."""
     seed_offset: int = 0
@@ -198,10 +199,12 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
-    tasks = resolve_tasks(cfg.tasks, cfg.task_dir)
+    # By default a user's task directory runs every page (its pages need no teacher), the package those with one.
+    spec = cfg.tasks or ("all" if cfg.task_dir else "teachers")
+    tasks = resolve_tasks(spec, cfg.task_dir)
     if cfg.policy.startswith("dagger:") or (cfg.policy not in POLICIES and needs_env(cfg.policy.removeprefix("model:"))):
         missing = [t.id for t in tasks if not t.has_teacher]
-        if missing and cfg.tasks != "all":
+        if missing and spec != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")
         tasks = [t for t in tasks if t.has_teacher]
     seeds = range(cfg.seed_offset, cfg.seed_offset + cfg.seeds)
@@ -389,6 +392,7 @@ def summarize(records: list[dict], cfg: BenchConfig, new_episodes: int, seconds:
         "mean_success": (sum(t["success"] for t in tasks.values()) / len(tasks)) if tasks else 0.0,
         "episode_success": (sum(r["success"] for r in records) / n) if n else 0.0,
         "errors": sum(bool(r["error"]) for r in records),
+        "infrastructure_errors": sum(is_infrastructure_error(r) for r in records),  # a rerun plays these again
         "new_episodes": new_episodes, "seconds": round(seconds, 2),
         "episodes_per_second": round(new_episodes / seconds, 2) if seconds > 0 and new_episodes else None,
         "per_task": tasks,

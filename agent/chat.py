@@ -255,8 +255,7 @@ class Screen:
             self.task = task or LivePage(args.url or "")
             self.browser = Browser(headless=not args.headed)
             self.env = BrowserEnv(self.task, browser=self.browser, max_steps=10**6, safety=policy,
-                                  downloads_dir=out / "downloads",
-                                  viewport=tuple(int(v) for v in args.viewport.split("x")))
+                                  downloads_dir=out / "downloads", viewport=args.viewport)
         else:
             from envs.desktop import DesktopEnv
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from agent.flags import Parser
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from agent.bench import BenchConfig, format_table, make_policy, run_bench
 
+    if args.task_dir and args.suite == "desktop":
+        raise UsageError("--task-dir holds browser pages: use it with the miniwob suite")
+    if args.task_dir and not Path(args.task_dir).is_dir():
+        raise UsageError(f"--task-dir {args.task_dir}: no such directory")
+    if args.seeds < 1:
+        raise UsageError("--seeds must be at least 1")
     out = args.out or ("runs/bench-desktop" if args.suite == "desktop" else "runs/bench")
     card = card_overrides(args)
     cfg = BenchConfig(
@@ -26,8 +36,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if hasattr(policy, "check"):  # a model: a bad spec or card stops here, before any episode
             policy.check()
         summary = run_bench(cfg, policy)
+    if not summary["tasks"]:  # a selection that left nothing to run must not pass for a clean run
+        where = f" in {args.task_dir}" if args.task_dir else ""
+        print(f"screenwise bench: no task to run: the selection{where} holds none that policy {args.policy} can "
+              "play (a model needs tasks with a teacher)", file=sys.stderr)
+        return 1
     print(format_table(summary))
     print(f"results: {cfg.out}/results.jsonl  summary: {cfg.out}/summary.json  chart: {cfg.out}/success.png")
+    if summary["errors"]:  # the table shows them; the exit code lets a script notice
+        lost = summary["infrastructure_errors"]
+        print(f"screenwise bench: {summary['errors']} of {summary['episodes']} episodes ended in an error"
+              + (f", {lost} of them infrastructure (rerun the same command to play those again)" if lost else "")
+              + f"; see {cfg.out}/results.jsonl", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -62,14 +83,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from models import resolve
 
     if bool(args.url) == bool(args.task):
-        raise SystemExit("give exactly one of --url URL or --task MINIWOB_TASK")
+        raise UsageError("give exactly one of --url URL or --task MINIWOB_TASK")
     task = WebTask(args.url, args.instruction) if args.url else miniwob_task(args.task)
     args.out = args.out or time.strftime("runs/run-%Y%m%d-%H%M%S")
     browser = Browser(headless=not args.headed)
     policy = SafetyPolicy(args.allow_domains, load_secrets(args.secrets),
                           confirm=confirm if sys.stdin.isatty() else None)  # no terminal: risky actions are denied
     env = BrowserEnv(task, browser=browser, max_steps=args.max_steps, safety=policy,
-                     downloads_dir=f"{args.out}/downloads", viewport=tuple(int(v) for v in args.viewport.split("x")))
+                     downloads_dir=f"{args.out}/downloads", viewport=args.viewport)
     try:
         model, card = resolve(args.model, env=env, **card_overrides(args))
         cfg = config_for(card)  # the prompt the model's card asks for
@@ -107,6 +128,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from agent.viewer import write_viewer
 
+    if not Path(args.run_dir).is_dir():
+        raise UsageError(f"{args.run_dir}: no such run directory")
     print(write_viewer(args.run_dir))
     return 0
 
@@ -156,6 +179,28 @@ class UsageError(ValueError):
     """Bad command-line input found after parsing: one line on stderr, exit code 2."""
 
 
+def viewport(text: str) -> tuple[int, int]:
+    """``--viewport WxH`` as (width, height)."""
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1024x768")
+    return int(width), int(height)
+
+
+def port(text: str) -> int:
+    """``--port N``: a TCP port, 0 for any free one."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
+def package_version() -> str:
+    try:
+        return version("screenwise")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def card_overrides(args: argparse.Namespace) -> dict:
     """What ``models.resolve`` takes besides the spec, from ``add_card_args``'s flags (only those given)."""
     given = {k: getattr(args, k, None) for k in ("card", "prompt", "coord_space", "element_refs")}
@@ -184,16 +229,18 @@ def add_safety_args(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from models import SPEC_HELP
 
-    ap = argparse.ArgumentParser(prog="screenwise", description="An open GUI agent framework.")
+    ap = Parser(prog="screenwise", description="An open GUI agent framework.")
+    ap.add_argument("--version", action="version", version=f"screenwise {package_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
 
     bench = sub.add_parser("bench", help="run a benchmark suite")
     bench.add_argument("suite", choices=["miniwob", "desktop"],
                        help="miniwob (browser) | desktop (Tk apps and xterm on a private Xvfb)")
     bench.add_argument("--policy", default="teacher", help="teacher | random | a model spec")
-    bench.add_argument("--tasks", default="teachers",
-                       help="all | webgum56 | teachers | core | a,b,c (desktop: all | teachers | a,b,c)")
-    bench.add_argument("--task-dir", default=None, help="run MiniWoB-style pages from this directory")
+    bench.add_argument("--tasks", default=None,
+                       help="all | webgum56 | teachers | core | a,b,c (default teachers); with --task-dir: all or "
+                            "page names (default all); desktop: all | a,b,c (default all)")
+    bench.add_argument("--task-dir", default=None, help="run the MiniWoB-style pages of this directory")
     bench.add_argument("--seeds", type=int, default=5, help="episodes per task")
     bench.add_argument("--seed-offset", type=int, default=0, help="first seed")
     bench.add_argument("--workers", type=int, default=1, help="parallel episodes")
@@ -214,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     run.add_argument("--max-steps", type=int, default=15)
     add_card_args(run)
-    run.add_argument("--viewport", default="500x320", help="browser viewport WxH")
+    run.add_argument("--viewport", type=viewport, default="500x320", help="browser viewport WxH")
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--out", default=None, help="trajectory directory (default runs/run-TIMESTAMP)")
     add_safety_args(run)
@@ -226,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     chat.add_argument("--url", default="", help="browser: the start page")
     chat.add_argument("--headed", action="store_true", help="browser: show the browser window")
-    chat.add_argument("--viewport", default="1024x768", help="browser: viewport WxH")
+    chat.add_argument("--viewport", type=viewport, default="1024x768", help="browser: viewport WxH")
     chat.add_argument("--display", default=None, help="desktop: use this existing X display (:N) instead of a sandbox")
     chat.add_argument("--real-display", action="store_true", help="desktop: use $DISPLAY instead of a sandbox")
     chat.add_argument("--launch", action="append", default=None, metavar="CMD",
@@ -243,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="the web UI: the assistant live in a browser tab, and the runs under a folder")
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (0.0.0.0: every interface; the token is still required)")
-    ui.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
+    ui.add_argument("--port", type=port, default=8765, help="port (0: any free one)")
     ui.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                     help="another Host name to answer to (repeatable; '*' for any): a name that reaches this machine")
     ui.add_argument("--runs", default="runs", help="the folder of run directories the runs page lists")
@@ -252,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the env picker's default: a browser page, a desktop on a private Xvfb, or a MiniWoB task")
     ui.add_argument("--url", default="", help="browser: the default start page")
     ui.add_argument("--task", default="click-test", help="miniwob: the default task id")
-    ui.add_argument("--viewport", default="1024x768", help="browser: viewport WxH")
+    ui.add_argument("--viewport", type=viewport, default="1024x768", help="browser: viewport WxH")
     ui.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
     ui.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
     add_card_args(ui)
@@ -267,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve a local model as an OpenAI-compatible endpoint")
     serve.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port, default=8000, help="port")
     serve.add_argument("--replicas", type=int, default=1,
                        help="copies of the model answering at once (on a CPU, one torch thread each)")
     serve.add_argument("--no-structured-outputs", action="store_true",
@@ -288,13 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from agent.safety import SecretsError
+    from envs.base import UnknownTask
     from models import BackendUnavailable, CardError, SpecError
     from models.base import ModelError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SpecError, CardError, UsageError) as e:  # the command line named something wrong: say what, once
+    except (SpecError, CardError, UsageError, UnknownTask, SecretsError) as e:
+        # the command line named something wrong: say what, once
         print(f"screenwise {args.command}: {e}", file=sys.stderr)
         return 2
     except (BackendUnavailable, ModelError) as e:  # the input is right, but what it needs is not there

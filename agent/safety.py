@@ -85,6 +85,10 @@ class Secret:
     domains: tuple[str, ...] = ()
 
 
+class SecretsError(ValueError):
+    """The secrets given (a file, ``SCREENWISE_SECRET_*`` variables) cannot be used as they are."""
+
+
 def load_secrets(path: str | Path | None = None, environ: dict | None = None) -> dict[str, Secret]:
     """Secrets from ``SCREENWISE_SECRET_<NAME>`` variables, then a JSON file (which wins on a clash).
 
@@ -102,17 +106,23 @@ def load_secrets(path: str | Path | None = None, environ: dict | None = None) ->
         else:
             found.setdefault(name, {})["value"] = value
     if path is not None:
-        for name, entry in json.loads(Path(path).read_text()).items():
+        try:
+            entries = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as e:  # missing, unreadable, not JSON: the message names the file
+            raise SecretsError(f"cannot read the secrets file {path}: {e}") from e
+        if not isinstance(entries, dict):
+            raise SecretsError(f"the secrets file {path} must hold a JSON object of name: value")
+        for name, entry in entries.items():
             found[name.lower()] = entry if isinstance(entry, dict) else {"value": entry}
     secrets = {}
     for name, entry in found.items():
         if "value" not in entry:
-            raise ValueError(f"secret {name!r} has domains but no value ({SECRET_ENV_PREFIX}{name.upper()})")
+            raise SecretsError(f"secret {name!r} has domains but no value ({SECRET_ENV_PREFIX}{name.upper()})")
         if not re.fullmatch(r"[a-z0-9_]+", name):
-            raise ValueError(f"secret name {name!r}: use letters, digits and _")
+            raise SecretsError(f"secret name {name!r}: use letters, digits and _")
         value = str(entry["value"])
         if len(value) < 4:
-            raise ValueError(f"secret {name!r} is shorter than 4 characters: too short to redact reliably")
+            raise SecretsError(f"secret {name!r} is shorter than 4 characters: too short to redact reliably")
         secrets[name] = Secret(name, value, tuple(_split_domains(entry.get("domains", ()))))
     return secrets
 

@@ -38,6 +38,14 @@ class ActionError(Exception):
     """An action could not be carried out (unknown element, nothing there). The model sees the message."""
 
 
+class UnknownTask(KeyError):
+    """Task ids (or a task directory) that name nothing. The message says what and where to look; the command
+    line shows it as one line (a KeyError's own str would quote it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class Env(Protocol):
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[Observation, dict]: ...
 

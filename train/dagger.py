@@ -10,9 +10,8 @@ labels whether or not the student's episode succeeded, so a miss becomes somethi
 
 from __future__ import annotations
 
-import argparse
-
 from agent.bench import BenchConfig, run_bench
+from agent.flags import Parser
 from agent.loop import Agent, Decision, ModelPolicy, config_for
 from models.card import Card
 
@@ -53,7 +52,7 @@ def collect(student: str, out: str, tasks: str = "teachers", seeds: int = 10, se
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = Parser(description=__doc__.split("\n")[0])
     ap.add_argument("--student", required=True, help="checkpoint directory")
     ap.add_argument("--out", required=True)
     ap.add_argument("--tasks", default="teachers")

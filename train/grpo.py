@@ -100,6 +100,7 @@ from pathlib import Path
 import torch
 
 from agent import actions as A
+from agent.flags import Parser, field_help
 from agent.loop import Agent, AgentConfig, Decision, config_for
 from models.card import Card
 from train.lockstep import LockstepBatcher
@@ -131,6 +132,7 @@ class Args:
     max_steps: int = 5
     """Turns per episode."""
     temperature: float = 1.0
+    """Sampling temperature of the rollouts."""
     max_tokens: int = 128
     """Tokens per reply."""
     format_reward: float = 0.1
@@ -141,16 +143,20 @@ class Args:
     scale_std: bool = True
     """Divide advantages by the group's std (GRPO); --no-scale-std is the Dr. GRPO option."""
     eps_low: float = 0.2
+    """Lower clip of the PPO ratio: it is kept within [1 - eps_low, 1 + eps_high]."""
     eps_high: float = 0.2
     """Upper clip; DAPO's clip-higher uses 0.28."""
     beta: float = 0.0
     """KL weight to the frozen reference (k3); 0 loads no reference model."""
     lr: float = 1e-5
+    """Peak learning rate of the policy's AdamW."""
     warmup: int = 0
     """Optimizer updates over which the learning rate rises linearly from lr/warmup to lr (0: none). Adam's first
     update moves every weight by about lr whatever its gradient; a small model can jump far from the sampler on it."""
     weight_decay: float = 0.0
+    """AdamW weight decay of the policy's optimizer."""
     grad_clip: float = 1.0
+    """Largest gradient norm of an update (RL and distillation steps alike)."""
     ppo_epochs: int = 1
     """Passes over an iteration's steps."""
     loss_agg: str = "token"
@@ -163,7 +169,9 @@ class Args:
     ``signal_window`` iterations (floor ``signal_floor``; tasks not yet played count as 1). Tasks the policy always
     or never solves give flat groups, which the advantage section skips: their rollouts are spent on nothing."""
     signal_window: int = 5
+    """Iterations of rollout success that ``--task-weights signal`` looks back over."""
     signal_floor: float = 0.15
+    """Smallest weight ``--task-weights signal`` gives a task, so no task drops out."""
     minibatch: int = 16
     """Samples (steps) per optimizer update (0: all of an iteration's samples in one update). Small minibatches
     memorise: on 4 fixed click-color seeds two updates of 16 samples took the policy from 16% to 91%, while on
@@ -180,10 +188,13 @@ class Args:
     lora: bool = False
     """Train LoRA adapters (peft) instead of all weights."""
     lora_rank: int = 16
+    """LoRA rank (with --lora)."""
     lora_alpha: int = 32
+    """LoRA alpha: the adapters are scaled by alpha / rank (with --lora)."""
     lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
     """Module names that get adapters (Qwen2.5-VL: the language model's attention)."""
     device: str = "cpu"
+    """Torch device of the trainer (cpu, cuda)."""
     dtype: str = ""
     """Training dtype ('' keeps the checkpoint's; bfloat16 on a GPU)."""
     eval_seeds: int = 0
@@ -193,12 +204,15 @@ class Args:
     eval_tasks: str = ""
     """Tasks for evaluation ('' : the training tasks)."""
     eval_seed_offset: int = 100_000
+    """First held-out evaluation seed."""
     val_seeds: int = 0
     """Validation episodes per eval task, before training and every ``val_every`` iterations, on seeds of their
     own (``val_seed_offset``). The best checkpoint on them is kept in out/best, and the final held-out evaluation
     measures it as well as the last one (0: no validation; the held-out figure is then the last checkpoint's)."""
     val_every: int = 10
+    """Iterations between validations (with ``val_seeds``)."""
     val_seed_offset: int = 50_000
+    """First validation seed."""
     save_rollouts: bool = False
     """Write every episode as a trajectory (agent/trajectory.py) under out/rollouts/ for the viewer."""
     distill_data: str = ""
@@ -220,7 +234,9 @@ class Args:
     third stage. The RL-only weights are copied to out/rl first. Needs ``retain_data`` (else it is ``distill_first``
     at the end)."""
     distill_batch: int = 8
+    """Examples per distillation step."""
     distill_lr: float = 5e-4
+    """Learning rate of the distillation steps' own AdamW."""
     mark_matches: bool = False
     """Turn on the ``Named in the task:`` line (agent/memory.py ``match_line``) in the new run's checkpoint card:
     its rollouts, evaluations and every later use of the checkpoint read it. Teacher data recorded with
@@ -232,10 +248,13 @@ class Args:
     retain_tasks: str = ""
     """The tasks whose retention steps are used ('': all the retention data holds)."""
     retain_frac: float = 0.25
+    """Share of every distillation batch drawn from ``retain_data``."""
     update_threads: int = 0
     """torch threads for the update and distillation steps, when the pages are idle (0: ``threads``)."""
     threads: int = 1
+    """torch threads (rollouts; updates too unless ``update_threads`` is set)."""
     seed: int = 0
+    """Seed of torch and of the update and distillation batches' order."""
     quiet: bool = False
     """No progress bar."""
 
@@ -1197,17 +1216,18 @@ def train(args: Args) -> Path:
 
 
 def parse_args(argv=None) -> Args:
-    ap = argparse.ArgumentParser(prog="python -m train.grpo", description=__doc__.split("\n")[0])
+    ap = Parser(prog="python -m train.grpo", description=__doc__.split("\n")[0])
     types = {"int": int, "float": float, "str": str}
+    helps = field_help(Args)
     for f in dataclasses.fields(Args):
         flag = f"--{f.name.replace('_', '-')}"
         if f.name == "ray":
             ap.add_argument(flag, nargs="?", const="local", default="", metavar="ADDRESS",
                             help="Ray actors as env workers: a local Ray, or the cluster at ADDRESS")
         elif f.type == "bool":
-            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
         else:
-            ap.add_argument(flag, type=types[f.type], default=f.default)
+            ap.add_argument(flag, type=types[f.type], default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
     return Args(**vars(ap.parse_args(argv)))
 
 

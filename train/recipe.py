@@ -16,13 +16,13 @@ progress (the bench skips recorded episodes, SFT resumes from ``state.pt``). ``-
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import time
 from pathlib import Path
 
 from agent.bench import BenchConfig, run_bench
+from agent.flags import Parser
 from train import dagger
 from train.sft import Args, train
 
@@ -46,7 +46,7 @@ def stage(out: Path, name: str, fn) -> Path:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = Parser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="runs/recipe")
     ap.add_argument("--tasks", default="core", help="tasks the teachers play for the data (envs/tasks: core)")
     ap.add_argument("--data", nargs="+", default=[],

@@ -15,7 +15,6 @@ Everything leaves in ``Args.out``: ``checkpoint/`` (an HF directory: save_pretra
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -27,6 +26,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from agent.flags import Parser, field_help
 from agent.trajectory import find_trajectories, read_trajectory
 from models.messages import image_part
 from train import synthetic
@@ -43,32 +43,44 @@ class Args:
     init: str = ""
     """Checkpoint directory to start from; empty: build a fresh tiny Qwen2.5-VL (models/tiny.py)."""
     hidden: int = 192
+    """Hidden size of a fresh model (ignored with --init)."""
     layers: int = 6
+    """Transformer layers of a fresh model (ignored with --init)."""
     heads: int = 4
+    """Attention heads of a fresh model (ignored with --init)."""
     kv_heads: int = 2
+    """Key/value heads of a fresh model (grouped-query attention; ignored with --init)."""
     steps: int = 4000
     """Optimizer steps in all (a resumed run continues to this number)."""
     minutes: float = 0.0
     """Wall-clock budget for the optimizer steps (evaluations excluded; 0: none); a resumed run counts the
     minutes it already spent. The learning-rate schedule still runs over ``steps``."""
     batch_size: int = 8
+    """Examples per optimizer step."""
     lr: float = 2e-3
+    """Peak learning rate (AdamW)."""
     warmup: int = 100
+    """Steps over which the learning rate rises linearly to lr."""
     weight_decay: float = 0.01
+    """AdamW weight decay."""
     max_tokens: int = 1024
     """Examples longer than this (prompt + reply) are skipped."""
     synthetic: float = 0.0
     """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
     save_every: int = 250
+    """Steps between checkpoint saves."""
     eval_every: int = 0
     """Steps between held-out env evaluations (0: only at the end)."""
     eval_tasks: str = "click-button,click-link,enter-text,click-checkboxes,login-user,click-tab-2"
+    """Tasks of the held-out env evaluations (a --tasks spec)."""
     eval_seeds: int = 3
     """Episodes per eval task (0: no evaluation)."""
     eval_seed_offset: int = 90_000
     """Held-out seeds: far from the seeds the data was recorded on."""
     threads: int = 1
+    """torch threads."""
     seed: int = 0
+    """Seed of the model's initialisation and of the batches' order."""
     balance: str = ""
     """How a batch's data examples are drawn: "" shuffles all steps (a task weighs what it has recorded, so
     multi-step tasks dominate); "tasks" draws each example's task uniformly, then one of its steps."""
@@ -324,14 +336,15 @@ def train(args: Args) -> Path:
 
 
 def parse_args(argv=None) -> Args:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = Parser(description=__doc__.split("\n")[0])
+    helps = field_help(Args)
     for f in dataclasses.fields(Args):
         kind = f.type if f.type in ("int", "float", "str") else None
         if f.name == "data":
-            ap.add_argument("--data", nargs="+", default=[])
+            ap.add_argument("--data", nargs="+", default=[], help=helps["data"])
         else:
             ap.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float}.get(kind, str),
-                            default=f.default)
+                            default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
     return Args(**vars(ap.parse_args(argv)))
 
 

@@ -130,7 +130,7 @@ class UI:
         a = self.args
         argv = ["chat", "--env", "desktop" if picks["env"] == "desktop" else "browser", "--model", picks["model"],
                 "--max-steps", str(a.max_steps), "--max-seconds", str(a.max_seconds), "--url", picks.get("url", ""),
-                "--viewport", "500x320" if picks["env"] == "miniwob" else a.viewport]
+                "--viewport", "500x320" if picks["env"] == "miniwob" else "{}x{}".format(*a.viewport)]
         argv += ["--no-ocr"] * a.no_ocr
         for flag, value in (("--card", a.card), ("--prompt", a.prompt), ("--coord-space", a.coord_space)):
             argv += [flag, str(value)] if value is not None else []

@@ -1,13 +1,15 @@
 """Tasks, registered by id and kept apart from the envs that run them.
 
 ``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, ``core``, or ``a,b,c``;
-``task_dir`` gives the pages of a user's task directory instead.
+``task_dir`` gives the pages of a user's task directory instead (``all``, or a comma list of page names). A name
+that matches nothing raises :class:`envs.base.UnknownTask`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from envs.base import UnknownTask
 from envs.tasks.miniwob import MiniWoBTask, miniwob_task, registered_task_names, task_dir_tasks
 
 # Pages written in this project (envs/README.md), run with --task-dir. The unseen ones measure how the model does
@@ -67,7 +69,7 @@ def task_names(spec: str) -> list[str]:
     known = set(registered_task_names())
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise KeyError(f"unknown MiniWoB task(s): {', '.join(unknown)}; see `screenwise tasks`")
+        raise UnknownTask(f"unknown MiniWoB task(s): {', '.join(unknown)}; see `screenwise tasks`")
     return names
 
 
@@ -75,7 +77,10 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
     if task_dir:
         tasks = task_dir_tasks(task_dir)
         if spec not in ("all", ""):
-            wanted = set(spec.split(","))
+            wanted = {s.strip() for s in spec.split(",") if s.strip()}
+            unknown = sorted(wanted - {t.id for t in tasks})
+            if unknown:
+                raise UnknownTask(f"no page(s) {', '.join(unknown)} in {task_dir}")
             tasks = [t for t in tasks if t.id in wanted]
         return tasks
     return [miniwob_task(n) for n in task_names(spec)]

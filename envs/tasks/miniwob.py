@@ -14,6 +14,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from envs.base import UnknownTask
+
 TASK_AREA = (0, 0, 160, 210)  # the #wrap div: 50 px instruction band over a 160x160 task area
 
 START_JS = r"""
@@ -96,7 +98,7 @@ class MiniWoBTask:
 def miniwob_task(name: str) -> MiniWoBTask:
     path = miniwob_html_dir() / "miniwob" / f"{name}.html"
     if not path.exists():
-        raise KeyError(f"no MiniWoB task {name!r}")
+        raise UnknownTask(f"no MiniWoB task {name!r}; see `screenwise tasks`")
     return MiniWoBTask(name, path)
 
 
@@ -120,7 +122,7 @@ def task_dir_tasks(directory: str | os.PathLike) -> list[MiniWoBTask]:
     directory = Path(directory).resolve()
     pages = sorted(directory.glob("*.html"))
     if not pages:
-        raise FileNotFoundError(f"no .html task pages in {directory}")
+        raise UnknownTask(f"no .html task pages in {directory}")
     digest = hashlib.sha1(str(directory).encode()).hexdigest()[:10]
     root = Path(tempfile.gettempdir()) / f"screenwise-tasks-{digest}"
     root.mkdir(exist_ok=True)

@@ -6,6 +6,7 @@ task has one) or a comma list of ids. Each call makes fresh objects; a task hold
 
 from __future__ import annotations
 
+from envs.base import UnknownTask
 from envs.tasks.desktop.tasks import TASK_CLASSES, AppTask, DesktopTask
 
 DESKTOP_TASKS: dict[str, type] = {cls.id: cls for cls in TASK_CLASSES}
@@ -13,7 +14,7 @@ DESKTOP_TASKS: dict[str, type] = {cls.id: cls for cls in TASK_CLASSES}
 
 def desktop_task(name: str):
     if name not in DESKTOP_TASKS:
-        raise KeyError(f"no desktop task {name!r}; known: {', '.join(DESKTOP_TASKS)}")
+        raise UnknownTask(f"no desktop task {name!r}; known: {', '.join(DESKTOP_TASKS)}")
     return DESKTOP_TASKS[name]()
 
 
@@ -23,7 +24,7 @@ def resolve_desktop_tasks(spec: str = "all") -> list:
     names = [s.strip() for s in spec.split(",") if s.strip()]
     unknown = [n for n in names if n not in DESKTOP_TASKS]
     if unknown:
-        raise KeyError(f"unknown desktop task(s): {', '.join(unknown)}; known: {', '.join(DESKTOP_TASKS)}")
+        raise UnknownTask(f"unknown desktop task(s): {', '.join(unknown)}; known: {', '.join(DESKTOP_TASKS)}")
     return [desktop_task(n) for n in names]
 
 

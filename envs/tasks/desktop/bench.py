@@ -35,7 +35,7 @@ def run_desktop_bench(cfg: BenchConfig, env=None) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
-    tasks = resolve_desktop_tasks(cfg.tasks)
+    tasks = resolve_desktop_tasks(cfg.tasks or "all")
     seeds = range(cfg.seed_offset, cfg.seed_offset + cfg.seeds)
     results_path = out / "results.jsonl"
     done = {(r["task"], r["seed"]) for r in read_results(results_path)}

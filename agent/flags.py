@@ -1,0 +1,42 @@
+"""Command-line parsing shared by ``screenwise`` and the training scripts it hands over to.
+
+- :class:`Parser` reports bad input as one line on stderr and exit code 2: no usage block, no traceback.
+- :func:`field_help` reads the docstring under each field of a config dataclass (``Args``), so that a script
+  whose flags are built from its ``Args`` has help text that cannot drift from the field's documentation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import re
+import sys
+import textwrap
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors take one line. Subparsers are made of the same class."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """``{field name: first sentence of its docstring}`` for a dataclass whose fields carry docstrings.
+
+    Python keeps no attribute docstrings at run time, so they are read from the class's source. A field without
+    one is absent from the result. ``%`` is doubled: argparse formats help strings.
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body
+    docs = {}
+    for node, after in zip(body, body[1:]):
+        is_doc = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) \
+            and isinstance(after.value.value, str)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and is_doc:
+            text = " ".join(after.value.value.split())
+            # the first sentence: a period followed by a space and a capital ("e.g. x" does not end one)
+            docs[node.target.id] = re.split(r"(?<=\.)\s+(?=[A-Z])", text, maxsplit=1)[0].replace("%", "%%")
+    return docs
