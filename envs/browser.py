@@ -691,8 +691,12 @@ class BrowserEnv:
             raise BrowserCrashed(f"the browser died during the episode: {error}") from error
 
     def _recover(self) -> None:
-        """A fresh page, after relaunching Chromium if it died."""
-        self.browser.restart_if_dead(self._generation)
-        self._generation = self.browser.generation
-        self._open_page()
+        """A fresh page, after relaunching Chromium if it died. A page that cannot be opened (the new browser
+        died too, or hung while starting) is the browser's failure, not the episode's: BrowserCrashed."""
+        try:
+            self.browser.restart_if_dead(self._generation)
+            self._open_page()
+            self._generation = self.browser.generation  # only once a page is open: else the next reset retries
+        except Exception as e:
+            raise BrowserCrashed(f"could not open a page on a relaunched browser: {type(e).__name__}: {e}") from e
         self.obs = None
