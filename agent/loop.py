@@ -297,15 +297,14 @@ class ModelPolicy:
     def model_for(self, env):
         if needs_env(self.spec):  # the teachers read the env they act in: one model per env
             model, card = resolve(self.spec, env=env, **self.card)
-        else:
-            with self._lock:
-                if self._shared is None:
-                    model, card = resolve(self.spec, **self.card)
-                    self._shared = _Serialized(model)
-                    self.config = self.config or config_for(card)
-            return self._shared
-        self.config = self.config or config_for(card)
-        return model
+            self.config = self.config or config_for(card)
+            return model
+        with self._lock:  # every other model is loaded once and shared by the worker threads
+            if self._shared is None:
+                model, card = resolve(self.spec, **self.card)
+                self._shared = _Serialized(model)
+                self.config = self.config or config_for(card)
+        return self._shared
 
     def run_episode(self, env, task, seed: int) -> dict:
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed) if self.out_dir else None
