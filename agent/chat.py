@@ -11,7 +11,7 @@ the terminal, step by step. The person stays in charge:
 - **Safety** (``agent/safety.py``): every risky action is shown and waits for a y/n answer.
 
 Each instruction is one run of the agent loop on the same, still open, screen; its trajectory goes to
-``OUT/001/``, ``OUT/002/`` … and the viewer of them all to ``OUT/index.html`` when the session ends.
+``OUT/001/``, ``OUT/002/`` … and the viewer of them all to ``OUT/index.html`` when the chat ends.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Chat:
         self.note = ""  # what the person wrote when handing the screen back (the web UI has a box for it)
         self.runs = 0
 
-    # -- the session ---------------------------------------------------------------------------------------
+    # -- the chat --------------------------------------------------------------------------------------
     def loop(self) -> int:
         say(BANNER)
         while True:

@@ -1,7 +1,7 @@
 """GRPO iteration speed, side by side in one run: one-call-at-a-time rollouts vs lockstep, unpacked vs packed updates.
 
 Rollouts: the same (task, seed) groups are played by the embedded model through train.grpo.rollout_threads, with
-the model behind agent.loop._Serialized (each call decoded alone, as train.grpo did before session 5) and behind
+the model behind agent.loop._Serialized (each call decoded alone, as train.grpo did before run 5) and behind
 train.lockstep.LockstepBatcher (calls with the same prompt share one n-row decode), alternating, ``--repeats``
 times each. Updates: the informative groups of one rollout become samples; one full update over them runs with
 every sample its own unit (one forward pass per sample) and with train.grpo.pack_samples' units (one pass per

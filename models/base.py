@@ -25,6 +25,8 @@ class Model(Protocol):
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
                  max_tokens: int = 256) -> list[Generation]: ...
+    # Backends that can hold a reply to a regular expression (``follows_constraints = True``: transformers, vLLM,
+    # an OpenAI-compatible server) also take ``pattern=``; models/reply_pattern.py writes it from the card.
 
 
 class TrainableModel(Model, Protocol):

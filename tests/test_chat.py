@@ -1,7 +1,7 @@
 """``screenwise chat`` used as a person would: a real terminal (a pty), the real CLI in its own process, a real
 Chromium or a real xterm on a private Xvfb, and a scripted model (``--model scripted:FILE``). The test types an
 instruction, reads the live stream, presses Ctrl-C, resumes or takes over, answers the agent's call_user()
-and the safety policy's questions, and then reads the trajectories the session wrote."""
+and the safety policy's questions, and then reads the trajectories the chat wrote."""
 
 from __future__ import annotations
 

@@ -176,7 +176,7 @@ class Args:
     """Samples (steps) per optimizer update (0: all of an iteration's samples in one update). Small minibatches
     memorise: on 4 fixed click-color seeds two updates of 16 samples took the policy from 16% to 91%, while on
     fresh seeds the same updates stayed at chance; one update over 16 seeds x 4 episodes lifted identify-shape
-    on fresh seeds from 45% to 81-98% by its last 6 of 25 updates (README, session 5)."""
+    on fresh seeds from 45% to 81-98% by its last 6 of 25 updates (docs/experiments.md, run 5)."""
     workers: int = 2
     """Parallel episodes: threads (one page each in one Chromium) or, with --ray, Ray actors."""
     ray: str = ""
@@ -244,7 +244,7 @@ class Args:
     retain_data: str = ""
     """Teacher trajectory directories (a,b) of tasks the run does not train on: ``retain_frac`` of every
     distillation batch comes from their successful steps (tasks drawn uniformly), PPO-ptx's pretraining mix, so
-    the checkpoint keeps what it could do elsewhere (session 10 lost 25 points on the other core tasks)."""
+    the checkpoint keeps what it could do elsewhere (run 10 lost 25 points on the other core tasks)."""
     retain_tasks: str = ""
     """The tasks whose retention steps are used ('': all the retention data holds)."""
     retain_frac: float = 0.25

@@ -30,8 +30,8 @@ MAX_STEPS = 8
 GRPO_FLAGS = ["--seeds-per-iter", "40", "--group", "4", "--max-steps", str(MAX_STEPS), "--lr", "3e-4",
               "--warmup", "3", "--ppo-epochs", "2", "--minibatch", "0", "--no-scale-std", "--eps-high", "0.28",
               "--workers", "16", "--iters", "100000", "--seed-offset", "200000", "--threads", "1", "--quiet"]
-"""The GRPO settings of both RL arms: the headline run's recipe since session 5 (40 prompts x groups of 4, two
-full-batch updates an iteration, Dr. GRPO, clip-higher, 16 lockstep pages). Sessions 3-4 used 5 x 6 at lr 1e-4."""
+"""The GRPO settings of both RL arms: the headline run's recipe since run 5 (40 prompts x groups of 4, two
+full-batch updates an iteration, Dr. GRPO, clip-higher, 16 lockstep pages). Runs 3–4 used 5 x 6 at lr 1e-4."""
 
 
 def arm_commands(a: argparse.Namespace, out: Path) -> dict[str, list[str]]:
