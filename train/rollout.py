@@ -247,7 +247,8 @@ def start_ray_actors(args: RolloutArgs):
 
             if version != self.version:  # a new iteration: the driver saved new weights there
                 self.model = None
-                self.model = TransformersModel(checkpoint, threads=self.threads, coord_space=card_of(checkpoint).coord_space)
+                self.model = TransformersModel(checkpoint, threads=self.threads,
+                                               coord_space=card_of(checkpoint).coord_space)
                 self.version = version
             task = resolve_tasks(task_id)[0]
             return play_episode(self.model, self.env, AgentConfig(**config), prompt, task, seed,
@@ -295,7 +296,8 @@ class Rollouts:
             self.actors, self.started_ray = start_ray_actors(args)
         else:
             self.browser = Browser()
-            self.envs = [BrowserEnv(browser=self.browser, max_steps=args.max_steps) for _ in range(max(1, args.workers))]
+            self.envs = [BrowserEnv(browser=self.browser, max_steps=args.max_steps)
+                         for _ in range(max(1, args.workers))]
             if args.vllm:  # vLLM samples under the card's reply pattern: the trainer's masks must be the same ones
                 policy.use_pattern = True
             self.generator = LockstepBatcher(start_vllm(args, checkpoint) if args.vllm else policy)
@@ -305,7 +307,7 @@ class Rollouts:
         args = self.args
         jobs = [(p, g, task, seed) for p, (task, seed) in enumerate(prompts) for g in range(args.group)]
         rollout_dir = Path(args.out) / "rollouts" / f"iter{iteration:05d}" if args.save_rollouts else None
-        if self.actors:
+        if args.ray:
             return rollout_ray(self.actors, self.checkpoint, iteration, self.config, jobs, rollout_dir)
         calls, decodes = self.generator.calls, self.generator.decodes
         episodes = rollout_threads(self.generator, self.envs, self.config, jobs, rollout_dir)
