@@ -207,6 +207,8 @@ def sample_weight(episode: Episode, args: Args) -> float:
     if args.loss_agg == "episode":
         return 1.0 / max(1, sum(len(s.token_ids) for s in episode.steps))
     raise ValueError(f"loss_agg is 'token' or 'episode', not {args.loss_agg!r}")
+
+
 def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor | None, adv: torch.Tensor,
               mask: torch.Tensor, eps_low: float = 0.2, eps_high: float = 0.2, beta: float = 0.0,
               row_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
