@@ -57,7 +57,8 @@ def add_fields(parser, cls: type, **special: dict) -> None:
         if f.name in special:
             parser.add_argument(flag, default=f.default, **special[f.name])
         elif f.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=f"{helps[f.name]} (default: %(default)s)")
         elif f.type.startswith("list"):
             parser.add_argument(flag, nargs="+", default=f.default_factory(), help=helps[f.name])
         else:

@@ -72,7 +72,10 @@ class OptimArgs:
     """Optimizer steps in all (a resumed run continues to this number)."""
     minutes: float = 0.0
     """Wall-clock budget for the optimizer steps (evaluations excluded; 0: none); a resumed run counts the
-    minutes it already spent. The learning-rate schedule still runs over ``steps``."""
+    minutes it already spent. The learning-rate schedule runs over ``steps`` unless ``clock_schedule``."""
+    clock_schedule: bool = False
+    """With ``minutes``: the cosine runs over the minutes, not the steps, so runs that share a wall-clock budget
+    (a size study) all end annealed, whatever their speed. Set ``steps`` above what the minutes allow."""
     batch_size: int = 8
     """Examples per optimizer step."""
     lr: float = 2e-3
@@ -240,11 +243,14 @@ def open_model(args: Args):
 
 # -- the step ------------------------------------------------------------------------------------------------
 
-def lr_at(step: int, args: Args) -> float:
-    """Linear warmup to ``lr``, then a cosine down to a tenth of it at ``steps``."""
+def lr_at(step: int, args: Args, spent: float = 0.0) -> float:
+    """Linear warmup, then a cosine down to a tenth: over the steps, or with ``clock_schedule`` over the minutes."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
-    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    if args.clock_schedule and args.minutes:
+        progress = spent / (60 * args.minutes)
+    else:
+        progress = (step - args.warmup) / max(1, args.steps - args.warmup)
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -316,16 +322,16 @@ def train(args: Args) -> Path:
         idx, order = draw(len(examples), order, args.batch_size - n_synthetic, rng, tasks)
         batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, args)
+            group["lr"] = lr_at(step, args, spent)
         loss = sft_step(net, batch, net.parameters(), opt)
         step += 1
         tokens += int(batch["attention_mask"].sum())
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         bar.update()
-        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args):.1e} tok/s {tokens / (time.time() - t0):.0f}",
-                            refresh=False)
+        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args, spent):.1e} "
+                            f"tok/s {tokens / (time.time() - t0):.0f}", refresh=False)
         spent += time.time() - t_step
-        record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args),
+        record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args, spent),
                   "seconds": round(time.time() - t0, 1), "train_seconds": round(spent, 2)}
         if step % args.save_every == 0 or step == args.steps:
             save()
