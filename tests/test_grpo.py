@@ -167,6 +167,18 @@ def test_learning_rate_warmup_is_linear_then_flat():
     assert warmup_lr(Args(lr=1e-3, warmup=0), 1) == 1e-3
 
 
+def test_flags_come_in_groups_and_parse_to_the_defaults():
+    """Each field of Args is one flag of exactly one --help group, and no flag given means Args()'s defaults."""
+    import dataclasses
+
+    from train.grpo import GROUPS, parse_args
+
+    own = [name for group in GROUPS.values() for name in group.__dict__["__annotations__"]]
+    assert sorted(own) == sorted(f.name for f in dataclasses.fields(Args)) and len(own) == len(set(own)) == 61
+    assert parse_args([]) == Args()
+    assert parse_args(["--ray"]).ray == "local" and parse_args(["--no-scale-std"]).scale_std is False
+
+
 def test_metrics_line_says_when_kl_was_not_measured():
     from train.grpo import metrics_line
 
