@@ -145,6 +145,11 @@ GROUPS = {"run": RunArgs, "GRPO: reward, advantage, loss, update": GRPOArgs, "ro
           "policy: device, LoRA, vLLM, card": PolicyArgs, "distillation": DistillArgs, "evaluation": EvalArgs}
 
 
+# -- rollout -----------------------------------------------------------------------------------------------------
+# train/rollout.py: ``iteration_prompts`` picks an iteration's (task, seed) pairs, and ``Rollouts.play`` returns G
+# episodes of each (threads, Ray actors or vLLM), every step with its prompt, sampled token ids and logprobs.
+
+
 # -- reward ------------------------------------------------------------------------------------------------------
 
 PRINTABLE = set(string.printable)
