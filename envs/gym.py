@@ -12,11 +12,11 @@ Spaces:
 
 - observation: a ``Dict`` of ``screenshot`` (``Box`` uint8, height x width x 3: the task area, or the whole
   display), ``instruction`` and ``last_action_error`` (``Text``; empty when the last action went through);
-- action: ``Text`` in the action language (agent/actions.py), a whole reply (``Thought: ...\\nAction: ...``) or
+- action: ``Text`` in the action language (core/actions.py), a whole reply (``Thought: ...\\nAction: ...``) or
   bare actions. A reply that does not parse costs a turn and comes back as ``last_action_error``, as a failed
   action does: the model reads why and tries again.
 
-``info["observation"]`` is the env's own :class:`envs.base.Observation`: its ``elements`` (what
+``info["observation"]`` is the env's own :class:`core.env.Observation`: its ``elements`` (what
 ``click(element=N)`` refers to), ``url`` and ``title``. The wrapped env owns the step budget (``max_steps``): an
 episode that spends it ends ``truncated``.
 """
@@ -33,8 +33,8 @@ try:
 except ImportError as e:  # gymnasium is not a runtime dependency of the agent
     raise ImportError("envs.gym needs gymnasium: pip install 'screenwise[dev]'") from e
 
-from agent.actions import ActionParseError, parse_action, parse_response
-from envs.base import Observation
+from core.actions import ActionParseError, parse_action, parse_response
+from core.env import Observation
 
 MAX_TEXT = 10_000
 """Longest instruction, error message or action text the spaces admit, in characters."""

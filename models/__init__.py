@@ -1,4 +1,4 @@
-"""Model backends behind one small protocol (models/base.py), and the embedded tiny VLM.
+"""Model backends behind one small protocol (core/model.py), and the embedded tiny VLM.
 
 ``resolve(spec) -> (model, card)`` is the one place that reads a model spec. It understands:
 

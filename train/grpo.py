@@ -99,9 +99,9 @@ from pathlib import Path
 
 import torch
 
-from agent import actions as A
 from agent.flags import Parser, field_help
 from agent.loop import Agent, AgentConfig, Decision, config_for
+from core import actions as A
 from models.card import Card
 from train.lockstep import LockstepBatcher
 

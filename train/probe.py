@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from agent import actions as A
+from core import actions as A
 
 
 def load_steps(data: list[str], task: str, held_out: int, seed: int = 0) -> tuple[list[dict], list[dict]]:

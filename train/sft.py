@@ -28,7 +28,7 @@ from PIL import Image
 
 from agent.flags import Parser, field_help
 from agent.trajectory import find_trajectories, read_trajectory
-from models.messages import image_part
+from core.messages import image_part
 from train import synthetic
 
 
