@@ -312,7 +312,8 @@ def add_chat_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default="", help="browser: the start page")
     parser.add_argument("--headed", action="store_true", help="browser: show the browser window")
     parser.add_argument("--viewport", type=viewport, default="1024x768", help="browser: viewport WxH")
-    parser.add_argument("--display", default=None, help="desktop: use this existing X display (:N) instead of a sandbox")
+    parser.add_argument("--display", default=None,
+                        help="desktop: use this existing X display (:N) instead of a sandbox")
     parser.add_argument("--real-display", action="store_true", help="desktop: use $DISPLAY instead of a sandbox")
     parser.add_argument("--launch", action="append", default=None, metavar="CMD",
                         help="desktop: a program to start (repeatable; default: an xterm in the sandbox)")

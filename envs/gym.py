@@ -35,6 +35,11 @@ except ImportError as e:  # gymnasium is not a runtime dependency of the agent
 
 from core.actions import ActionParseError, parse_action, parse_response
 from core.env import Observation
+from envs.browser import BrowserEnv
+from envs.desktop import DesktopEnv
+from envs.tasks import miniwob_task
+from envs.tasks.desktop import DESKTOP_TASKS, desktop_task
+from envs.tasks.miniwob import registered_task_names
 
 MAX_TEXT = 10_000
 """Longest instruction, error message or action text the spaces admit, in characters."""
@@ -117,9 +122,6 @@ class MiniWoBGymEnv(ScreenwiseGymEnv):
     :class:`envs.browser.BrowserEnv` (``max_steps``, ``safety``...)."""
 
     def __init__(self, task: str, render_mode: str | None = None, **env_kwargs):
-        from envs.browser import BrowserEnv
-        from envs.tasks import miniwob_task
-
         found = miniwob_task(task)
         x0, y0, x1, y1 = found.crop  # the observation is the task area, whatever the viewport
         super().__init__(BrowserEnv(found, **env_kwargs), found, (x1 - x0, y1 - y0), render_mode)
@@ -131,9 +133,6 @@ class DesktopGymEnv(ScreenwiseGymEnv):
     and is most of a step's cost)."""
 
     def __init__(self, task: str, render_mode: str | None = None, ocr: bool = False, **env_kwargs):
-        from envs.desktop import DesktopEnv
-        from envs.tasks.desktop import desktop_task
-
         found = desktop_task(task)
         env = DesktopEnv(found, ocr=ocr, **env_kwargs)
         super().__init__(env, found, env.size, render_mode)
@@ -141,9 +140,6 @@ class DesktopGymEnv(ScreenwiseGymEnv):
 
 def register_envs() -> list[str]:
     """Register every task's id (cheap: Gymnasium imports the entry point only in ``make``); returns the ids."""
-    from envs.tasks.desktop import DESKTOP_TASKS
-    from envs.tasks.miniwob import registered_task_names
-
     ids = []
     for suite, names, entry_point in (("miniwob", registered_task_names(), MiniWoBGymEnv),
                                       ("desktop", list(DESKTOP_TASKS), DesktopGymEnv)):
