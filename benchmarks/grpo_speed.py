@@ -1,10 +1,10 @@
 """GRPO iteration speed, side by side in one run: one-call-at-a-time rollouts vs lockstep, unpacked vs packed updates.
 
-Rollouts: the same (task, seed) groups are played by the embedded model through train.grpo.rollout_threads, with
+Rollouts: the same (task, seed) groups are played by the embedded model through train.rollout.rollout_threads, with
 the model behind agent.loop._Serialized (each call decoded alone, as train.grpo did before run 5) and behind
 train.lockstep.LockstepBatcher (calls with the same prompt share one n-row decode), alternating, ``--repeats``
 times each. Updates: the informative groups of one rollout become samples; one full update over them runs with
-every sample its own unit (one forward pass per sample) and with train.grpo.pack_samples' units (one pass per
+every sample its own unit (one forward pass per sample) and with train.packing.pack_samples' units (one pass per
 prompt, identical samples as one weighted row), alternating on copies of the policy. Episodes/s and seconds per
 update are wall-clock medians; the ratios are the figures to quote (the machine is shared).
 
@@ -51,12 +51,15 @@ def main(argv=None) -> dict:
     from envs.tasks import resolve_tasks
     from models import EMBEDDED_DIR
     from train import grpo as G
+    from train.checkpoints import load_policy
+    from train.packing import Unit, pack_samples
+    from train.rollout import rollout_threads
     from train.lockstep import LockstepBatcher
 
     torch.set_num_threads(1)
     path = Path(a.model or EMBEDDED_DIR)
     args = G.Args(init=str(path), max_steps=8, threads=1, lr=1e-4, minibatch=0, scale_std=False, eps_high=0.28)
-    policy, _ = G.load_policy(args, path, str(path))
+    policy, _ = load_policy(args, path, str(path))
     config = config_for(Card.of_directory(path) or Card())
     config = AgentConfig(**{**config.__dict__, "max_steps": 8, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
     tasks = resolve_tasks(a.tasks)
@@ -72,7 +75,7 @@ def main(argv=None) -> dict:
                 generator = _Serialized(policy) if name == "serialized" else LockstepBatcher(policy)
                 pages = envs[:a.serial_workers] if name == "serialized" else envs[:lockstep_workers]
                 t0 = time.perf_counter()
-                played = G.rollout_threads(generator, pages, config, jobs, None)
+                played = rollout_threads(generator, pages, config, jobs, None)
                 rollout[name].append(len(played) / (time.perf_counter() - t0))
                 episodes = played
     finally:
@@ -87,8 +90,8 @@ def main(argv=None) -> dict:
         if G.informative(rewards):
             for ep, adv in zip(group, G.group_advantages(rewards, scale_std=False)):
                 samples += [(s, adv) for s in ep.steps if s.token_ids]
-    packed = G.pack_samples(samples)
-    unpacked = [G.Unit(s.messages, [s], [adv], [1]) for s, adv in samples]
+    packed = pack_samples(samples)
+    unpacked = [Unit(s.messages, [s], [adv], [1]) for s, adv in samples]
     update = {"unpacked": [], "packed": []}
     for _ in range(a.repeats):
         for name, units in (("unpacked", unpacked), ("packed", packed)):
