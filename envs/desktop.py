@@ -34,6 +34,7 @@ from PIL import Image
 from core import actions as A
 from core.env import ActionError, Observation, resolve_target
 from envs.base import run_turn
+from envs.ocr import ocr_elements
 from envs.safety import SafetyPolicy, Site
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
@@ -422,8 +423,6 @@ class DesktopEnv:
         shot = shot if shot is not None else self._settle()
         elements = []
         if self.want_ocr:
-            from envs.ocr import ocr_elements
-
             elements = ocr_elements(shot)
         return Observation(shot, self.instruction, elements, "", getattr(self.task, "title", ""), error)
 
