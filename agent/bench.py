@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent import actions as A
+from core import actions as A
 from envs.browser import Browser, BrowserCrashed, BrowserEnv
 from envs.tasks import resolve_tasks
 from models import needs_env

@@ -5,8 +5,8 @@ One :class:`Browser` owns a Chromium and a private asyncio loop on a background 
 their calls are scheduled on the one loop, so episodes in different threads overlap their waits on the
 browser. That is how ``--workers`` runs parallel episodes in one browser while the API stays synchronous.
 
-Data enters as actions (``agent.actions``), in screenshot pixels or element references, and leaves as an
-:class:`envs.base.Observation`: a screenshot cropped to the task area, and an element list read from the
+Data enters as actions (``core.actions``), in screenshot pixels or element references, and leaves as an
+:class:`core.env.Observation`: a screenshot cropped to the task area, and an element list read from the
 DOM in one script call.
 """
 
@@ -27,9 +27,10 @@ from typing import Any
 
 from PIL import Image
 
-from agent import actions as A
-from agent.safety import SafetyPolicy, Site, Verdict
-from envs.base import ActionError, Element, Observation, run_turn
+from core import actions as A
+from core.env import ActionError, Element, Observation, resolve_target
+from envs.base import run_turn
+from envs.safety import SafetyPolicy, Site, Verdict
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -332,30 +333,6 @@ def playwright_key(combo: str) -> str:
     return "+".join(out)
 
 
-def resolve_target(target: A.Target, elements: list[Element]) -> tuple[int, int]:
-    """A point stays a point; an element reference becomes that element's centre."""
-    if not isinstance(target, A.ElementRef):
-        return int(target[0]), int(target[1])
-    if target.index is not None:
-        if 0 <= target.index < len(elements):
-            return elements[target.index].center
-        raise ActionError(f"there is no element {target.index}; the list has ids 0 to {len(elements) - 1}")
-    want = " ".join(target.text.split()).lower()
-    matches = [e for e in elements if e.text.lower() == want]
-    if not matches:
-        matches = [e for e in elements if want and want in e.text.lower()]
-    if not matches:
-        raise ActionError(f"no element has the text {target.text!r}")
-    if target.nth is not None:
-        if 0 <= target.nth < len(matches):
-            return matches[target.nth].center
-        raise ActionError(f"only {len(matches)} elements have the text {target.text!r}; nth={target.nth} is past them")
-    if len(matches) > 1 and len({e.center for e in matches}) > 1:
-        where = ", ".join(f"{e.role} at {e.center}" for e in matches[:6])
-        raise ActionError(f"{len(matches)} elements have the text {target.text!r} ({where}); add nth=0, nth=1, ...")
-    return matches[0].center
-
-
 class BrowserEnv:
     """A browser page running one task at a time.
 
@@ -363,7 +340,7 @@ class BrowserEnv:
     swapped between episodes with ``reset(options={'task': t})``. ``screenshot=False`` skips screenshots
     for policies that never look at them (the DOM-reading teachers), which is most of a step's cost.
 
-    ``safety`` gates every action (``agent/safety.py``; by default risky actions are denied). When it watches
+    ``safety`` gates every action (``envs/safety.py``; by default risky actions are denied). When it watches
     pages (an allowlist, secrets, or a person to ask), every request the page makes passes it too: a
     navigation off the allowlist (a script's redirect, a link) or a request carrying a secret off its
     domains is aborted, and the model is told. Downloads the person approved are saved in ``downloads_dir``;

@@ -33,10 +33,11 @@ from pathlib import Path
 
 import torch
 
-from agent import actions as A
 from agent.loop import Agent, AgentConfig, Decision, config_for
+from core import actions as A
 from envs.browser import Browser, BrowserCrashed, BrowserEnv
 from envs.tasks import resolve_tasks
+from models.hf import TransformersModel
 from train.checkpoints import card_of, start_vllm, sync_vllm
 from train.lockstep import LockstepBatcher
 
@@ -243,8 +244,6 @@ def start_ray_actors(args: RolloutArgs):
 
         def run(self, checkpoint: str, version: int, config: dict, prompt: int, task_id: str, seed: int,
                 out_dir: str | None) -> Episode:
-            from models.hf import TransformersModel
-
             if version != self.version:  # a new iteration: the driver saved new weights there
                 self.model = None
                 self.model = TransformersModel(checkpoint, threads=self.threads,

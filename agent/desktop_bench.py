@@ -12,15 +12,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from agent.bench import (
-    BenchConfig,
-    _progress,
-    check_run_config,
-    finish_run,
-    make_policy,
-    read_results,
-    run_with_retry,
-)
+from agent.bench import BenchConfig, _progress, check_run_config, finish_run, make_policy, read_results, run_with_retry
+from envs.desktop import DesktopEnv
 from envs.tasks.desktop import resolve_desktop_tasks
 
 
@@ -30,8 +23,6 @@ def run_desktop_bench(cfg: BenchConfig, env=None) -> dict:
     ``env`` is a :class:`envs.desktop.DesktopEnv` to use (tests share one); by default the run starts its own
     sandbox display and closes it at the end. ``cfg.workers`` and ``cfg.ray_address`` are ignored.
     """
-    from envs.desktop import DesktopEnv
-
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, cfg)
