@@ -254,7 +254,7 @@ class Screen:
 
             self.task = task or LivePage(args.url or "")
             self.browser = Browser(headless=not args.headed)
-            self.env = BrowserEnv(self.task, browser=self.browser, max_steps=10**6, safety=policy,
+            self.env = BrowserEnv(self.task, browser=self.browser, max_steps=args.max_steps, safety=policy,
                                   downloads_dir=out / "downloads", viewport=args.viewport)
         else:
             from envs.desktop import DesktopEnv
@@ -264,7 +264,7 @@ class Screen:
                 [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
             self.task = LiveDesktop(programs, cwd=args.cwd)
             self.env = DesktopEnv(self.task, display=args.display, real_display=args.real_display,
-                                  max_steps=10**6, ocr=not args.no_ocr, safety=policy)
+                                  max_steps=args.max_steps, ocr=not args.no_ocr, safety=policy)
 
     def where(self, args) -> str:
         return f"display {self.env.display}" if args.env == "desktop" else (args.url or "a blank page")
@@ -286,7 +286,7 @@ def model_and_config(args, env):
 
     model, card = resolve(args.model, env=env, **card_overrides(args))
     cfg = config_for(card)
-    cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
+    cfg.max_seconds = args.max_seconds  # the step budget is the env's (Screen gives it --max-steps)
     cfg.action_set = "desktop" if args.env == "desktop" else "browser"
     return model, cfg
 

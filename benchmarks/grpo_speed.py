@@ -58,7 +58,7 @@ def main(argv=None) -> dict:
     args = G.Args(init=str(path), max_steps=8, threads=1, lr=1e-4, minibatch=0, scale_std=False, eps_high=0.28)
     policy, _ = G.load_policy(args, path, str(path))
     config = config_for(Card.of_directory(path) or Card())
-    config = AgentConfig(**{**config.__dict__, "max_steps": 8, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
+    config = AgentConfig(**{**config.__dict__, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
     tasks = resolve_tasks(a.tasks)
     jobs = [(p, g, tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts) for g in range(a.group)]
     browser = Browser()

@@ -9,7 +9,7 @@ import pytest
 
 from agent import actions as A
 from envs import browser as browser_module
-from envs.browser import resolve_target
+from envs.executor import resolve_target
 from envs.base import ActionError, Element
 from envs.check_env import check_env
 from envs.tasks import WEBGUM56, miniwob_task, registered_task_names, resolve_tasks, task_dir_tasks

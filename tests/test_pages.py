@@ -8,7 +8,7 @@ import pytest
 from agent import actions as A
 from agent.bench import BenchConfig, run_bench
 from agent.memory import LIST_LIMIT, describe_elements, listed_elements
-from envs.browser import resolve_target
+from envs.executor import resolve_target
 from envs.tasks import (PAGE_DIRS, UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES, never_train_ids,
                         registered_task_names, task_dir_tasks)
 from envs.tasks.web import WebTask

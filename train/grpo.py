@@ -1030,7 +1030,7 @@ def train(args: Args) -> Path:
     distiller = Distiller(args, policy, params, tasks, state) \
         if args.distill_steps or args.distill_first or args.distill_last else None
     config = config_for(card_of(checkpoint))
-    config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
+    config = AgentConfig(**{**config.__dict__, "temperature": args.temperature,
                             "max_tokens": args.max_tokens, "best_of": 1})
     browser, envs, actors, started_ray, generator = None, [], [], False, None
     if args.ray:

@@ -22,7 +22,7 @@ import re
 
 from agent import actions as A
 from envs.base import ActionError, Element
-from envs.browser import resolve_target
+from envs.executor import resolve_target
 
 SNAP_PIXELS = 4
 

@@ -195,7 +195,7 @@ class WebChat(Chat):
 def marks_for(actions: list[str], space: str, size: tuple[int, int], elements: list) -> list[dict]:
     """Where each action lands, in screenshot pixels: a point, or the box of the element it names."""
     from envs.base import ActionError
-    from envs.browser import resolve_target
+    from envs.executor import resolve_target
 
     marks = []
     for text in actions:
