@@ -16,6 +16,7 @@ from agent.bench import POLICIES
 from agent.runner import INFRASTRUCTURE, Job, RayPool, StepPolicy, ThreadPool, _Schedule, play_episode
 from envs.browser import Browser, BrowserEnv
 from envs.tasks import miniwob_task
+from test_bench import browser_pids
 
 teacher = POLICIES["teacher"].act
 
@@ -118,23 +119,9 @@ def test_an_episode_on_a_dead_ray_actor_is_played_again(tmp_path):
     finally:
         pool.close()
         os.environ.pop("SCREENWISE_BROWSER_TAG", None)
-        reap(tag)
+        for pid in browser_pids(tag):  # the killed actor's Chromium, orphaned
+            os.kill(pid, signal.SIGKILL)
     assert marker.exists(), "no actor died"
     assert sorted(records) == [0, 1, 2, 3]
     assert all(r["success"] and not r["error"] and r.get("error_kind") != INFRASTRUCTURE for r in records.values())
     assert records[1].get("retried") is True  # the episode the actor died under was played again
-
-
-def reap(tag: str) -> None:
-    """Kill the Chromium processes started with this tag (a killed actor leaves its browser behind)."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if f"--screenwise-browser={tag}".encode() in cmd:
-                try:
-                    os.kill(int(proc.name), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
