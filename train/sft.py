@@ -15,6 +15,7 @@ Everything leaves in ``Args.out``: ``checkpoint/`` (an HF directory: save_pretra
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import math
@@ -54,7 +55,10 @@ class Args:
     """Optimizer steps in all (a resumed run continues to this number)."""
     minutes: float = 0.0
     """Wall-clock budget for the optimizer steps (evaluations excluded; 0: none); a resumed run counts the
-    minutes it already spent. The learning-rate schedule still runs over ``steps``."""
+    minutes it already spent. The learning-rate schedule runs over ``steps`` unless ``clock_schedule``."""
+    clock_schedule: bool = False
+    """With ``minutes``: the cosine runs over the minutes, not the steps, so runs that share a wall-clock budget
+    (a size study) all end annealed, whatever their speed. Set ``steps`` above what the minutes allow."""
     batch_size: int = 8
     """Examples per optimizer step."""
     lr: float = 2e-3
@@ -202,10 +206,14 @@ def build_model(args: Args, directory: Path) -> None:
     print(f"built a tiny Qwen2.5-VL: {info['params']:,} parameters, {info['checkpoint_mb']:.1f} MB", flush=True)
 
 
-def lr_at(step: int, args: Args) -> float:
+def lr_at(step: int, args: Args, spent: float = 0.0) -> float:
+    """Linear warmup, then a cosine down to a tenth: over the steps, or with ``clock_schedule`` over the minutes."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
-    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    if args.clock_schedule and args.minutes:
+        progress = spent / (60 * args.minutes)
+    else:
+        progress = (step - args.warmup) / max(1, args.steps - args.warmup)
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -303,7 +311,7 @@ def train(args: Args) -> Path:
         idx, order = draw(len(examples), order, n_data, rng, tasks)
         batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, args)
+            group["lr"] = lr_at(step, args, spent)
         loss = net(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -313,10 +321,10 @@ def train(args: Args) -> Path:
         tokens += int(batch["attention_mask"].sum())
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         bar.update()
-        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args):.1e} tok/s {tokens / (time.time() - t0):.0f}",
+        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args, spent):.1e} tok/s {tokens / (time.time() - t0):.0f}",
                             refresh=False)
         spent += time.time() - t_step
-        record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args),
+        record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args, spent),
                   "seconds": round(time.time() - t0, 1), "train_seconds": round(spent, 2)}
         if step % args.save_every == 0 or step == args.steps:
             save()
@@ -342,6 +350,9 @@ def parse_args(argv=None) -> Args:
         kind = f.type if f.type in ("int", "float", "str") else None
         if f.name == "data":
             ap.add_argument("--data", nargs="+", default=[], help=helps["data"])
+        elif f.type == "bool":
+            ap.add_argument(f"--{f.name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
+                            default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
         else:
             ap.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float}.get(kind, str),
                             default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
