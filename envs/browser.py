@@ -32,6 +32,7 @@ from agent import actions as A
 from agent.safety import SafetyPolicy, Site, Verdict
 from envs.base import MAX_STEPS, ActionError, Element, EnvCrashed, Observation
 from envs.executor import dispatch, run_turn, screen_point
+from envs.page_script import NAVIGATION_ERRORS, run_script
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -161,14 +162,16 @@ class Browser:
 
 
 class PageHandle:
-    """The synchronous view of a page that tasks and teachers use (privileged: it reads the DOM)."""
+    """The synchronous view of a page that tasks and teachers use (privileged: it reads the DOM). Scripts run
+    through the env's DevTools session (envs/page_script.py), with ``page.evaluate``'s meaning."""
 
-    def __init__(self, browser: Browser, page):
+    def __init__(self, browser: Browser, page, run_script):
         self.browser = browser
         self.page = page
+        self._run_script = run_script
 
     def evaluate(self, js: str, arg: Any = None) -> Any:
-        return self.browser.call(self.page.evaluate(js, arg))
+        return self.browser.call(self._run_script(js, arg))
 
     def goto(self, url: str) -> None:
         self.browser.call(self.page.goto(url, wait_until="load"))
@@ -275,9 +278,6 @@ SITE_JS = r"""
 
 OBSERVE_STALL_S = 8.0
 """An observation that takes longer is taken again on a fresh CDP session (see _observe_async)."""
-NAVIGATION_ERRORS = ("Execution context was destroyed", "Not attached to an active page",
-                     "Cannot find context with specified id", "Unable to capture screenshot")
-
 NAVIGATION_GRACE_S = 0.5
 """After a form was submitted or a link clicked: how long its navigation may take to start (a page's script may
 submit a moment later). Actions that start nothing are not held up."""
@@ -394,6 +394,7 @@ class BrowserEnv:
             self.crop = getattr(self.task, "crop", None) or (0, 0, *self.viewport)
             self.steps = 0
             self.done = False
+            self._nav_before = None
             self.obs = self.observe(self._report_blocked("")[0])
         except Exception as e:
             self._raise_if_crashed(e)
@@ -465,7 +466,7 @@ class BrowserEnv:
         before, self._nav_before = self._nav_before, None
         if before is not None:
             try:
-                asked = await self._page.evaluate(TAKE_INTENT_JS)
+                asked = await self._script(TAKE_INTENT_JS)
             except Exception:  # the document went away during the call: a navigation is under way
                 asked = True
             await self._await_navigation(before, asked)
@@ -500,7 +501,9 @@ class BrowserEnv:
     # -- the safety gate's eyes and hands ------------------------------------------------------------------
     def _open_page(self) -> None:
         self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
-        self.page = PageHandle(self.browser, self._page)
+        self._cdp_document = 0  # the main-frame commit the DevTools session was made after
+        self._cdp_lock = asyncio.Lock()
+        self.page = PageHandle(self.browser, self._page, self._script)
         self._page.on("download", self._on_download)
         self._navigation = {"request": 0, "commit": 0, "failed": 0, "download": 0}  # main-frame events so far
         self.browser.call(self._watch_navigations())
@@ -523,7 +526,7 @@ class BrowserEnv:
                 x, y = screen_point(at, self.obs.elements, self.crop)
             except ActionError:
                 return Site(self._page.url)  # running it will fail with the same message
-        r = self.browser.call(self._page.evaluate(SITE_JS, [x, y, at is not None]))
+        r = self.browser.call(self._script(SITE_JS, [x, y, at is not None]))
         clicks = isinstance(action, (A.Click, A.DoubleClick))
         return Site(r["url"], r["link"], r["download"], r["form_action"] if r["submits"] or not clicks else "",
                     tuple(r["values"]))
@@ -582,7 +585,7 @@ class BrowserEnv:
         script = observe_script(score_js)
         for attempt in range(10):
             try:
-                facts_job = self._page.evaluate(script, [x, y, w, h, before is not None])
+                facts_job = self._script(script, [x, y, w, h, before is not None])
                 if self.want_screenshot:
                     facts, shot = await asyncio.wait_for(asyncio.gather(facts_job, self._screenshot()),
                                                          OBSERVE_STALL_S)
@@ -601,7 +604,7 @@ class BrowserEnv:
                     before = None
                 await asyncio.sleep(0.05 * (attempt + 1))
                 await self._page.wait_for_load_state("load")
-                self._cdp = await self._page.context.new_cdp_session(self._page)
+                await self._session(fresh=True)
                 continue
             if before is not None and (facts["asked"] or self._navigation["request"] != before["request"]):
                 await self._await_navigation(before, facts["asked"])
@@ -616,7 +619,7 @@ class BrowserEnv:
     async def _screenshot(self) -> Image.Image:
         x, y, w, h = self.crop
         # CDP directly: Playwright's page.screenshot adds font and caret waits we do not need.
-        data = await self._cdp.send("Page.captureScreenshot", {
+        data = await (await self._session()).send("Page.captureScreenshot", {
             "format": "png", "optimizeForSpeed": True,
             "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1},
         })
@@ -626,6 +629,22 @@ class BrowserEnv:
 
     def screenshot(self) -> Image.Image:
         return self.browser.call(self._screenshot())
+
+    async def _session(self, fresh: bool = False):
+        """The page's DevTools session (scripts, screenshots), made again once the main frame has committed a new
+        document: that may live in a new renderer, which the old session no longer reaches."""
+        async with self._cdp_lock:  # a screenshot and a script ask at once; one new session serves both
+            if fresh or self._cdp_document != self._navigation["commit"]:
+                old, self._cdp_document = self._cdp, self._navigation["commit"]
+                self._cdp = await self._page.context.new_cdp_session(self._page)
+                try:
+                    await old.detach()
+                except Exception:  # already gone with its renderer
+                    pass
+            return self._cdp
+
+    async def _script(self, js: str, arg: Any = None) -> Any:
+        return await run_script(await self._session(), self._page, js, arg)
 
     # -- the executor's primitives (envs/executor.py), in page pixels ----------------------------------------
     # Those that may start a navigation (a link, a form sent by a click or an Enter) say so; the turn's last look
@@ -667,7 +686,7 @@ class BrowserEnv:
     def scroll(self, dx: int, dy: int) -> None:
         async def wheel():
             await self._page.mouse.wheel(dx * SCROLL_PIXELS, dy * SCROLL_PIXELS)
-            await self._page.evaluate(TWO_FRAMES_JS)  # the wheel scrolls asynchronously
+            await self._script(TWO_FRAMES_JS)  # the wheel scrolls asynchronously
 
         self._input(wheel())
 
@@ -675,7 +694,7 @@ class BrowserEnv:
         time.sleep(seconds)
 
     def select(self, x: int, y: int, option: str) -> None:
-        problem = self.browser.call(self._page.evaluate(SELECT_JS, [x, y, option]))
+        problem = self.browser.call(self._script(SELECT_JS, [x, y, option]))
         if problem:
             raise ActionError(problem)
         self._may_navigate = True  # a change handler may send a form
