@@ -92,9 +92,15 @@ def task_id(task) -> str:
     return getattr(task, "id", str(task))
 
 
+HELP_AT_LEAST = 4
+"""A worker whose task is done helps with another worker's task only while that task has this many jobs left: a
+page load costs about as much CPU as three short episodes. Otherwise it retires, and the holder finishes them."""
+
+
 class _Schedule:
     """The jobs left, handed out one at a time: in order, or (``by_task``) the next job of the task a worker
-    already holds, else the first of a task no worker holds, else the first left."""
+    already holds, else the first of a task no worker holds, else one of the task with the most jobs left, if it
+    has HELP_AT_LEAST (None: the worker retires; every job left belongs to a task some worker holds)."""
 
     def __init__(self, jobs: list[Job], by_task: bool):
         self.left = list(enumerate(jobs))
@@ -112,7 +118,12 @@ class _Schedule:
                 ids = [task_id(job.task) for _, job in self.left]
                 pick = next((k for k, t in enumerate(ids) if t == mine), None)
                 if pick is None:
-                    pick = next((k for k, t in enumerate(ids) if t not in others), 0)
+                    pick = next((k for k, t in enumerate(ids) if t not in others), None)
+                if pick is None:
+                    busiest = max(set(ids), key=ids.count)
+                    if ids.count(busiest) < HELP_AT_LEAST:
+                        return None
+                    pick = ids.index(busiest)
             index, job = self.left.pop(pick)
             self.held[worker] = task_id(job.task)
             return index, job

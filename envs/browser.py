@@ -293,7 +293,8 @@ NAVIGATION_INTENT_JS = r"""
   addEventListener('click', e => {
     const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
     if (!a || (a.target && a.target !== '_self') || a.protocol === 'javascript:') return;
-    if (a.hash && a.href.split('#')[0] === location.href.split('#')[0]) return;  // a jump within the page
+    if (a.href.includes('#') && a.href.split('#')[0] === location.href.split('#')[0]) return;  // within the page
+    // (href="#" too: its hash is empty, and the click only scrolls)
     mark();
   }, true);
 })();
@@ -319,10 +320,12 @@ def playwright_key(key: str) -> str:
 
 def observe_script(score_js: str | None) -> str:
     """One script call after an action: whether the page asked to navigate (TAKE_INTENT_JS, when ``intent``), the
-    element list and page facts (ELEMENTS_JS), and the task's score (its ``score_js``, when it has one)."""
+    element list and page facts (ELEMENTS_JS), and the task's score (its ``score_js``, when it has one). A document
+    still being parsed (a navigation just committed) says so instead."""
     score = f"({score_js})()" if score_js else "null"
     return f"""([x, y, w, h, intent]) => {{
   const asked = intent ? ({TAKE_INTENT_JS})() : false;
+  if (!document.body && document.readyState === 'loading') return {{asked, loading: true}};
   const facts = ({ELEMENTS_JS})([x, y, w, h]);
   facts.asked = asked;
   facts.score = {score};
@@ -610,6 +613,9 @@ class BrowserEnv:
                 await self._await_navigation(before, facts["asked"])
                 before = None
                 continue  # and look at the new page
+            if facts.get("loading"):  # a new document, not parsed yet: look once it has loaded
+                await self._page.wait_for_load_state("load")
+                continue
             break
         band = getattr(self.task, "instruction_band", 0)  # the task's instruction text, given separately
         rows = [r for r in facts["elements"] if r[2][1] >= band] if band else facts["elements"]

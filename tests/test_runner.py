@@ -79,11 +79,15 @@ def test_thread_pool_plays_every_job_once_and_keeps_its_pages(browser):
 def test_schedule_keeps_a_worker_on_its_task_or_hands_out_in_order():
     jobs = [Job(t, s) for t in "abc" for s in range(3)]
     by_task = _Schedule(jobs, by_task=True)
-    # Two workers: each takes a task of its own and stays on it; the third task goes to whoever frees first.
-    order = [by_task.take(w) for w in (0, 1, 1, 1, 0, 0, 1, 1, 0)]
-    assert [(w, j.task) for w, (_, j) in zip((0, 1, 1, 1, 0, 0, 1, 1, 0), order)] == [
-        (0, "a"), (1, "b"), (1, "b"), (1, "b"), (0, "a"), (0, "a"), (1, "c"), (1, "c"), (0, "c")]
-    assert by_task.take(0) is None
+    # Two workers: each takes a task of its own and stays on it; the third task goes to whoever frees first, and
+    # the other, its own task done, retires rather than load c's page for the one job left.
+    workers = (0, 1, 1, 1, 0, 0, 1, 1)
+    assert [(w, by_task.take(w)[1].task) for w in workers] == [
+        (0, "a"), (1, "b"), (1, "b"), (1, "b"), (0, "a"), (0, "a"), (1, "c"), (1, "c")]
+    assert by_task.take(0) is None and by_task.take(1)[1] == Job("c", 2) and by_task.take(1) is None
+    crowd = _Schedule([Job("a", s) for s in range(8)], by_task=True)
+    assert [crowd.take(w)[1].seed for w in (0, 1, 0, 1)] == [0, 1, 2, 3]  # 4 or more left: a second worker helps
+    assert crowd.take(2)[1].seed == 4 and crowd.take(3) is None  # 3 left: a third does not
     in_order = _Schedule(jobs, by_task=False)
     assert [in_order.take(w % 2)[0] for w in range(9)] == list(range(9))
 
