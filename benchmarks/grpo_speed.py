@@ -1,10 +1,10 @@
 """GRPO iteration speed, side by side in one run: one-call-at-a-time rollouts vs lockstep, unpacked vs packed updates.
 
-Rollouts: the same (task, seed) groups are played by the embedded model through train.grpo.rollout_threads, with
+Rollouts: the same (task, seed) groups are played by the embedded model through train.rollout.play_groups, with
 the model behind agent.loop._Serialized (each call decoded alone, as train.grpo did before run 5) and behind
 train.lockstep.LockstepBatcher (calls with the same prompt share one n-row decode), alternating, ``--repeats``
 times each. Updates: the informative groups of one rollout become samples; one full update over them runs with
-every sample its own unit (one forward pass per sample) and with train.grpo.pack_samples' units (one pass per
+every sample its own unit (one forward pass per sample) and with train.packing.pack_samples' units (one pass per
 prompt, identical samples as one weighted row), alternating on copies of the policy. Episodes/s and seconds per
 update are wall-clock medians; the ratios are the figures to quote (the machine is shared).
 
@@ -23,6 +23,7 @@ import os
 import random
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,37 +48,44 @@ def main(argv=None) -> dict:
 
     from agent.loop import AgentConfig, _Serialized, config_for
     from models.card import Card
+    from agent.runner import ThreadPool
     from envs.browser import Browser, BrowserEnv
     from envs.tasks import resolve_tasks
     from models import EMBEDDED_DIR
     from train import grpo as G
+    from train.checkpoints import load_policy
+    from train.packing import Unit, pack_samples
+    from train.rollout import SamplingPolicy, play_groups
     from train.lockstep import LockstepBatcher
 
     torch.set_num_threads(1)
     path = Path(a.model or EMBEDDED_DIR)
     args = G.Args(init=str(path), max_steps=8, threads=1, lr=1e-4, minibatch=0, scale_std=False, eps_high=0.28)
-    policy, _ = G.load_policy(args, path, str(path))
+    policy, _ = load_policy(args, path, str(path))
     config = config_for(Card.of_directory(path) or Card())
     config = AgentConfig(**{**config.__dict__, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
     tasks = resolve_tasks(a.tasks)
-    jobs = [(p, g, tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts) for g in range(a.group)]
+    prompts = [(tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts)]
+    jobs = [(p, g) for p in range(a.prompts) for g in range(a.group)]
     browser = Browser()
     lockstep_workers = a.group * max(1, 16 // a.group)
-    envs = [BrowserEnv(browser=browser, max_steps=8) for _ in range(max(a.serial_workers, lockstep_workers))]
+    workers = {"serialized": a.serial_workers, "lockstep": lockstep_workers}
+    pools = {name: ThreadPool(partial(BrowserEnv, browser=browser, max_steps=8), None, n, by_task=False)
+             for name, n in workers.items()}
     rollout = {"serialized": [], "lockstep": []}
     episodes = None
     try:
         for _ in range(a.repeats):
             for name in rollout:
                 generator = _Serialized(policy) if name == "serialized" else LockstepBatcher(policy)
-                pages = envs[:a.serial_workers] if name == "serialized" else envs[:lockstep_workers]
+                pools[name].policy = SamplingPolicy(generator, config)
                 t0 = time.perf_counter()
-                played = G.rollout_threads(generator, pages, config, jobs, None)
+                played = play_groups(pools[name], prompts, a.group)
                 rollout[name].append(len(played) / (time.perf_counter() - t0))
                 episodes = played
     finally:
-        for env in envs:
-            env.close()
+        for pool in pools.values():
+            pool.close()
         browser.close()
 
     samples = []
@@ -87,8 +95,8 @@ def main(argv=None) -> dict:
         if G.informative(rewards):
             for ep, adv in zip(group, G.group_advantages(rewards, scale_std=False)):
                 samples += [(s, adv) for s in ep.steps if s.token_ids]
-    packed = G.pack_samples(samples)
-    unpacked = [G.Unit(s.messages, [s], [adv], [1]) for s, adv in samples]
+    packed = pack_samples(samples)
+    unpacked = [Unit(s.messages, [s], [adv], [1]) for s, adv in samples]
     update = {"unpacked": [], "packed": []}
     for _ in range(a.repeats):
         for name, units in (("unpacked", unpacked), ("packed", packed)):

@@ -19,8 +19,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import pytest
 import torch
 
-from train.grpo import (Args, Episode, Step, budget_left_after, episode_reward, group_advantages, grpo_loss, informative,
-                        iteration_prompts)
+from train.budget import budget_left_after
+from train.grpo import Args, episode_reward, group_advantages, grpo_loss, informative
+from train.rollout import Episode, Step, iteration_prompts
 
 torch.set_num_threads(1)
 
@@ -54,8 +55,8 @@ def test_equal_rewards_give_zero_advantage_and_the_group_is_skipped():
 
 
 def unit_logprobs_of(policy, step: Step):
-    """train.grpo.unit_logprobs of a one-row unit: one step's logprobs [1, C] and mask [1, C]."""
-    from train.grpo import Unit, unit_logprobs
+    """train.packing.unit_logprobs of a one-row unit: one step's logprobs [1, C] and mask [1, C]."""
+    from train.packing import Unit, unit_logprobs
 
     return unit_logprobs(policy, Unit(step.messages, [step], [0.0], [1]))
 
@@ -119,7 +120,7 @@ def test_wall_clock_budget_counts_logged_iterations_and_evaluations_are_free():
 
 
 def test_an_iteration_starts_only_if_one_as_long_as_the_last_fits():
-    from train.grpo import next_iteration_fits
+    from train.budget import next_iteration_fits
 
     assert next_iteration_fits([{"iteration": 0, "eval_success": 0.5}], Args(minutes=1))  # nothing timed yet
     one = {"iteration": 1, "rollout_s": 20.0, "update_s": 10.0, "distill_s": 5.0}  # 35 s
@@ -129,7 +130,7 @@ def test_an_iteration_starts_only_if_one_as_long_as_the_last_fits():
 
 def test_the_budget_keeps_time_for_the_consolidation_steps():
     """With ``distill_last``, the RL stops early enough for those steps, timed at the pace logged so far."""
-    from train.grpo import last_stage_seconds, next_iteration_fits
+    from train.budget import last_stage_seconds, next_iteration_fits
 
     first = {"iteration": 0, "distill_first": 100, "distill_s": 50.0}        # 0.5 s a step
     one = {"iteration": 1, "rollout_s": 20.0, "update_s": 10.0, "distill_s": 5.0, "distill_loss": 1.0}
@@ -144,7 +145,7 @@ def test_the_budget_keeps_time_for_the_consolidation_steps():
 
 
 def test_validation_keeps_the_best_checkpoint(tmp_path):
-    from train.grpo import keep_if_best
+    from train.evaluate import keep_if_best
 
     ckpt, best = tmp_path / "checkpoint", tmp_path / "best"
     ckpt.mkdir()
@@ -164,6 +165,18 @@ def test_learning_rate_warmup_is_linear_then_flat():
     assert [warmup_lr(Args(lr=1e-3, warmup=4), n) for n in (1, 2, 4, 5, 100)] == pytest.approx(
         [2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3])
     assert warmup_lr(Args(lr=1e-3, warmup=0), 1) == 1e-3
+
+
+def test_flags_come_in_groups_and_parse_to_the_defaults():
+    """Each field of Args is one flag of exactly one --help group, and no flag given means Args()'s defaults."""
+    import dataclasses
+
+    from train.grpo import GROUPS, parse_args
+
+    own = [name for group in GROUPS.values() for name in group.__dict__["__annotations__"]]
+    assert sorted(own) == sorted(f.name for f in dataclasses.fields(Args)) and len(own) == len(set(own)) == 61
+    assert parse_args([]) == Args()
+    assert parse_args(["--ray"]).ray == "local" and parse_args(["--no-scale-std"]).scale_std is False
 
 
 def test_metrics_line_says_when_kl_was_not_measured():
@@ -312,7 +325,7 @@ def test_below_temperature_one_the_trained_policy_is_the_tempered_one():
     sharpens it), every sampled token stays possible, and at T = 1 the recomputation is the sampler's own."""
     from models import EMBEDDED_DIR
     from models.hf import TransformersModel
-    from train.grpo import pack_samples, tempered_old_logprobs
+    from train.packing import pack_samples, tempered_old_logprobs
 
     if not (EMBEDDED_DIR / "config.json").exists():
         pytest.skip("no embedded checkpoint")
@@ -355,7 +368,7 @@ def test_a_weighted_row_is_exactly_its_identical_samples_in_the_loss():
 
 
 def test_pack_samples_groups_by_prompt_then_by_reply_and_sign():
-    from train.grpo import pack_samples
+    from train.packing import pack_samples
 
     a = [{"role": "user", "content": [{"type": "text", "text": "a"}]}]
     b = [{"role": "user", "content": [{"type": "text", "text": "b"}]}]
@@ -370,7 +383,7 @@ def test_pack_samples_groups_by_prompt_then_by_reply_and_sign():
 
 
 def test_weighted_samples_pack_into_weighted_rows():
-    from train.grpo import pack_samples
+    from train.packing import pack_samples
 
     a = [{"role": "user", "content": [{"type": "text", "text": "a"}]}]
     s = lambda ids: Step(a, ids, [0.0] * len(ids), "", True)  # noqa: E731
@@ -404,7 +417,7 @@ def test_episode_loss_agg_weighs_every_episode_alike():
 
 
 def test_signal_task_weights_spend_prompts_where_groups_can_differ():
-    from train.grpo import spread, task_signal
+    from train.rollout import spread, task_signal
 
     assert spread([1.0, 1.0], 5) in ([3, 2], [2, 3]) and sum(spread([0.3, 0.9, 0.15], 12)) == 12
     assert spread([0.15, 0.875, 1.0], 12) == [2, 5, 5]  # 1 each, then 9 by weight: 0.67, 3.89, 4.44 -> 0, 3, 4
@@ -433,7 +446,8 @@ def test_a_packed_update_moves_the_weights_as_the_samples_one_by_one_do():
 
     from models import EMBEDDED_DIR
     from models.hf import TransformersModel
-    from train.grpo import Unit, pack_samples, unit_logprobs, update
+    from train.grpo import update
+    from train.packing import Unit, pack_samples, unit_logprobs
 
     if not (EMBEDDED_DIR / "config.json").exists():
         pytest.skip("no embedded checkpoint")
@@ -525,7 +539,7 @@ def test_distillation_batches_mix_in_the_retention_tasks(tiny, tmp_path):
     tasks' teachers; each part draws its tasks uniformly."""
     from agent.bench import BenchConfig, run_bench
     from models.hf import TransformersModel
-    from train.grpo import Distiller
+    from train.distill import Distiller
 
     for task, name in (("click-button", "teach"), ("click-link,click-dialog", "keep")):
         run_bench(BenchConfig(policy="model:teacher:student", tasks=task, seeds=2, out=str(tmp_path / name),

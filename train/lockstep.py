@@ -42,7 +42,7 @@ class LockstepBatcher:
     """A model shared by episode threads whose concurrent calls with the same prompt become one n-row decode."""
 
     def __init__(self, model, max_wait: float = 0.25):
-        self.model = model  # replaced in place when vLLM restarts (train.grpo.sync_vllm)
+        self.model = model  # replaced in place when vLLM restarts (train.checkpoints.sync_vllm)
         self.name, self.coord_space = getattr(model, "name", "model"), model.coord_space
         self.max_wait = max_wait
         self._cv = threading.Condition()

@@ -70,19 +70,16 @@ def agreement(policy, steps: list[dict], max_tokens: int) -> float:
 
 def sft_update(policy, opt, batch: list[dict]) -> float:
     """One optimizer step on the teacher's replies, as train.sft takes it."""
-    from train.sft import collate
+    from train.sft import collate, sft_step
 
-    loss = policy.model(**collate(policy, batch)).loss
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
-    opt.step()
-    opt.zero_grad(set_to_none=True)
-    return loss.item()
+    return sft_step(policy.model, collate(policy, batch), policy.model.parameters(), opt).item()
 
 
 def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: int) -> dict:
     """Sample ``group`` replies per step, reward agreement with the teacher, and run train.grpo's update."""
-    from train.grpo import Step, group_advantages, informative, pack_samples, tempered_old_logprobs, update
+    from train.grpo import group_advantages, informative, update
+    from train.packing import pack_samples, tempered_old_logprobs
+    from train.rollout import Step
     from train.sft import materialize
 
     samples, rewards = [], []
@@ -123,8 +120,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default="", help="write probe.json here")
     a = ap.parse_args(argv)
 
+    from train.checkpoints import load_policy
     from train.grpo import Args as GrpoArgs
-    from train.grpo import load_policy
 
     torch.set_num_threads(a.threads)
     random.seed(0)

@@ -15,32 +15,43 @@ Everything leaves in ``Args.out``: ``checkpoint/`` (an HF directory: save_pretra
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import math
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from PIL import Image
+from tqdm import tqdm
 
-from agent.flags import Parser, field_help
+from agent.flags import Parser, add_fields
 from agent.trajectory import find_trajectories, read_trajectory
 from models.messages import image_part
 from train import synthetic
+from train.curves import plot_losses
+from train.evaluate import bench_success
 
 
 @dataclass
-class Args:
+class DataArgs:
     data: list[str] = field(default_factory=list)
     """Directories searched for episode.jsonl trajectories."""
-    out: str = "runs/sft"
-    """Output directory (checkpoint/, state.pt, metrics.jsonl, loss.png, eval/)."""
     data_tasks: str = ""
     """Keep only examples of these tasks (a --tasks spec such as ``core``); empty: every task in the data."""
+    balance: str = ""
+    """How a batch's data examples are drawn: "" shuffles all steps (a task weighs what it has recorded, so
+    multi-step tasks dominate); "tasks" draws each example's task uniformly, then one of its steps."""
+    max_tokens: int = 1024
+    """Examples longer than this (prompt + reply) are skipped."""
+    synthetic: float = 0.0
+    """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
+
+
+@dataclass
+class ModelArgs:
     init: str = ""
     """Checkpoint directory to start from; empty: build a fresh tiny Qwen2.5-VL (models/tiny.py)."""
     hidden: int = 192
@@ -51,6 +62,12 @@ class Args:
     """Attention heads of a fresh model (ignored with --init)."""
     kv_heads: int = 2
     """Key/value heads of a fresh model (grouped-query attention; ignored with --init)."""
+
+
+@dataclass
+class OptimArgs:
+    out: str = "runs/sft"
+    """Output directory (checkpoint/, state.pt, metrics.jsonl, loss.png, eval/)."""
     steps: int = 4000
     """Optimizer steps in all (a resumed run continues to this number)."""
     minutes: float = 0.0
@@ -67,12 +84,16 @@ class Args:
     """Steps over which the learning rate rises linearly to lr."""
     weight_decay: float = 0.01
     """AdamW weight decay."""
-    max_tokens: int = 1024
-    """Examples longer than this (prompt + reply) are skipped."""
-    synthetic: float = 0.0
-    """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
     save_every: int = 250
     """Steps between checkpoint saves."""
+    threads: int = 1
+    """torch threads."""
+    seed: int = 0
+    """Seed of the model's initialisation and of the batches' order."""
+
+
+@dataclass
+class SFTEvalArgs:
     eval_every: int = 0
     """Steps between held-out env evaluations (0: only at the end)."""
     eval_tasks: str = "click-button,click-link,enter-text,click-checkboxes,login-user,click-tab-2"
@@ -81,13 +102,14 @@ class Args:
     """Episodes per eval task (0: no evaluation)."""
     eval_seed_offset: int = 90_000
     """Held-out seeds: far from the seeds the data was recorded on."""
-    threads: int = 1
-    """torch threads."""
-    seed: int = 0
-    """Seed of the model's initialisation and of the batches' order."""
-    balance: str = ""
-    """How a batch's data examples are drawn: "" shuffles all steps (a task weighs what it has recorded, so
-    multi-step tasks dominate); "tasks" draws each example's task uniformly, then one of its steps."""
+
+
+@dataclass
+class Args(DataArgs, ModelArgs, OptimArgs, SFTEvalArgs):
+    """Every flag of ``python -m train.sft``, in groups (``--help`` lists them so)."""
+
+
+GROUPS = {"data": DataArgs, "a fresh model": ModelArgs, "optimisation": OptimArgs, "evaluation": SFTEvalArgs}
 
 
 # -- data ----------------------------------------------------------------------------------------------------
@@ -206,6 +228,21 @@ def build_model(args: Args, directory: Path) -> None:
     print(f"built a tiny Qwen2.5-VL: {info['params']:,} parameters, {info['checkpoint_mb']:.1f} MB", flush=True)
 
 
+def open_model(args: Args):
+    """out/checkpoint (copied from --init, or a fresh tiny model on a first run) loaded for training."""
+    from models.hf import TransformersModel
+
+    ckpt = Path(args.out) / "checkpoint"
+    if not (ckpt / "config.json").exists():
+        if args.init:
+            shutil.copytree(args.init, ckpt, dirs_exist_ok=True)
+        else:
+            build_model(args, ckpt)
+    return TransformersModel(ckpt, coord_space="pixels", threads=args.threads)
+
+
+# -- the step ------------------------------------------------------------------------------------------------
+
 def lr_at(step: int, args: Args, spent: float = 0.0) -> float:
     """Linear warmup, then a cosine down to a tenth: over the steps, or with ``clock_schedule`` over the minutes."""
     if step < args.warmup:
@@ -217,62 +254,30 @@ def lr_at(step: int, args: Args, spent: float = 0.0) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def sft_step(net, batch: dict, params, opt, grad_clip: float = 1.0) -> torch.Tensor:
+    """One supervised step on a ``collate``d batch: the reply tokens' cross-entropy, its gradient clipped to
+    ``grad_clip``, one optimizer step. Returns the loss (GRPO's distillation steps take the same step)."""
+    loss = net(**batch).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss
+
+
 # -- evaluation ----------------------------------------------------------------------------------------------
 
 def evaluate(args: Args, checkpoint: Path, step: int) -> dict:
     """Real success in the env on held-out seeds, through the same bench and agent loop users run."""
-    from agent.bench import BenchConfig, run_bench
-
-    out = Path(args.out) / "eval" / f"step{step:06d}"
-    summary = run_bench(BenchConfig(policy=f"hf:{checkpoint}", tasks=args.eval_tasks, seeds=args.eval_seeds,
-                                    seed_offset=args.eval_seed_offset, out=str(out), quiet=True))
-    return {"eval_success": summary["mean_success"],
-            "eval_per_task": {k: v["success"] for k, v in summary["per_task"].items()}}
-
-
-def plot_losses(metrics: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [m["step"] for m in metrics if "loss" in m]
-    losses = [m["loss"] for m in metrics if "loss" in m]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, losses, lw=0.8, label="train loss (reply tokens)")
-    evals = [(m["step"], m["eval_success"]) for m in metrics if "eval_success" in m]
-    if evals:
-        ax2 = ax.twinx()
-        ax2.plot(*zip(*evals), "o-", color="#d55", label="held-out success")
-        ax2.set_ylim(0, 1)
-        ax2.set_ylabel("success")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    fig.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return bench_success(checkpoint, Path(args.out) / "eval" / f"step{step:06d}", tasks=args.eval_tasks,
+                         seeds=args.eval_seeds, seed_offset=args.eval_seed_offset)
 
 
 # -- training ------------------------------------------------------------------------------------------------
 
-def train(args: Args) -> Path:
-    from models.hf import TransformersModel
-
-    torch.set_num_threads(args.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ckpt, state_path, metrics_path = out / "checkpoint", out / "state.pt", out / "metrics.jsonl"
-    if not (ckpt / "config.json").exists():
-        if args.init:
-            import shutil
-
-            shutil.copytree(args.init, ckpt, dirs_exist_ok=True)
-        else:
-            build_model(args, ckpt)
-    model = TransformersModel(ckpt, coord_space="pixels", threads=args.threads)
-    net = model.model
+def load_data(args: Args, model) -> tuple[list[dict], int, dict | None]:
+    """The data examples that fit ``max_tokens``, how many of a batch are synthetic, and the examples by task
+    (with ``--balance tasks``; else None)."""
     examples = load_examples(args.data, args.data_tasks)
     examples = [e for e in examples if token_length(model, e) <= args.max_tokens]
     if not examples and args.synthetic < 1.0:
@@ -280,10 +285,19 @@ def train(args: Args) -> Path:
     print(f"{len(examples)} examples from {len({e['dir'] for e in examples})} successful episodes"
           + (f", plus {args.synthetic:.0%} of each batch synthetic" if args.synthetic else ""), flush=True)
     n_synthetic = args.batch_size if not examples else round(args.batch_size * args.synthetic)
-
     if args.balance not in ("", "tasks"):
         raise SystemExit(f"--balance takes '' or 'tasks', not {args.balance!r}")
-    tasks = by_task(examples) if args.balance == "tasks" else None
+    return examples, n_synthetic, by_task(examples) if args.balance == "tasks" else None
+
+
+def train(args: Args) -> Path:
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt, state_path, metrics_path = out / "checkpoint", out / "state.pt", out / "metrics.jsonl"
+    model = open_model(args)
+    net = model.model
+    examples, n_synthetic, tasks = load_data(args, model)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, order = 0, []
     if state_path.exists():  # resume
@@ -301,28 +315,21 @@ def train(args: Args) -> Path:
 
     net.train()
     t0, tokens, ema = time.time(), 0, None
-    from tqdm import tqdm
-
     bar = tqdm(total=args.steps, initial=step, unit="step", dynamic_ncols=True, desc="sft")
     spent = metrics[-1].get("train_seconds", 0.0) if metrics else 0.0
     while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
         t_step = time.time()
-        n_data = args.batch_size - n_synthetic
-        idx, order = draw(len(examples), order, n_data, rng, tasks)
+        idx, order = draw(len(examples), order, args.batch_size - n_synthetic, rng, tasks)
         batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args, spent)
-        loss = net(**batch).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        loss = sft_step(net, batch, net.parameters(), opt)
         step += 1
         tokens += int(batch["attention_mask"].sum())
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         bar.update()
-        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args, spent):.1e} tok/s {tokens / (time.time() - t0):.0f}",
-                            refresh=False)
+        bar.set_postfix_str(f"loss {ema:.3f} lr {lr_at(step, args, spent):.1e} "
+                            f"tok/s {tokens / (time.time() - t0):.0f}", refresh=False)
         spent += time.time() - t_step
         record = {"step": step, "loss": round(loss.item(), 5), "lr": lr_at(step, args, spent),
                   "seconds": round(time.time() - t0, 1), "train_seconds": round(spent, 2)}
@@ -345,17 +352,8 @@ def train(args: Args) -> Path:
 
 def parse_args(argv=None) -> Args:
     ap = Parser(description=__doc__.split("\n")[0])
-    helps = field_help(Args)
-    for f in dataclasses.fields(Args):
-        kind = f.type if f.type in ("int", "float", "str") else None
-        if f.name == "data":
-            ap.add_argument("--data", nargs="+", default=[], help=helps["data"])
-        elif f.type == "bool":
-            ap.add_argument(f"--{f.name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
-                            default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
-        else:
-            ap.add_argument(f"--{f.name.replace('_', '-')}", type={"int": int, "float": float}.get(kind, str),
-                            default=f.default, help=f"{helps[f.name]} (default: %(default)s)")
+    for title, group in GROUPS.items():
+        add_fields(ap.add_argument_group(title), group)
     return Args(**vars(ap.parse_args(argv)))
 
 
