@@ -308,6 +308,7 @@ PLAYWRIGHT_KEYS = {
     "tab": "Tab", "backspace": "Backspace", "delete": "Delete", "space": "Space", "up": "ArrowUp",
     "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight", "home": "Home", "end": "End",
     "pageup": "PageUp", "pagedown": "PageDown", "insert": "Insert", "capslock": "CapsLock", "menu": "ContextMenu",
+    "printscreen": "PrintScreen",
 }
 """Canonical key names (envs/executor.py ``parse_keys``) in Playwright's spelling; F-keys are upper-cased and a
 character is pressed as written."""

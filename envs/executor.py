@@ -40,15 +40,23 @@ class Executor(Protocol):
 # -- key combinations -----------------------------------------------------------------------------------------
 
 KEY_ALIASES = {
-    "ctrl": "ctrl", "control": "ctrl", "alt": "alt", "shift": "shift", "cmd": "meta", "command": "meta",
-    "meta": "meta", "win": "meta", "super": "meta", "enter": "enter", "return": "enter", "esc": "escape",
+    "ctrl": "ctrl", "control": "ctrl", "alt": "alt", "option": "alt", "shift": "shift", "cmd": "meta",
+    "command": "meta", "meta": "meta", "win": "meta", "windows": "meta", "super": "meta", "enter": "enter",
+    "return": "enter", "esc": "escape",
     "escape": "escape", "tab": "tab", "backspace": "backspace", "delete": "delete", "del": "delete",
     "space": "space", "up": "up", "down": "down", "left": "left", "right": "right", "arrowup": "up",
     "arrowdown": "down", "arrowleft": "left", "arrowright": "right", "home": "home", "end": "end",
     "pageup": "pageup", "pagedown": "pagedown", "pgup": "pageup", "pgdn": "pagedown", "insert": "insert",
-    "capslock": "capslock", "menu": "menu",
+    "capslock": "capslock", "menu": "menu", "printscreen": "printscreen", "print": "printscreen",
+    "prtsc": "printscreen", "prtscr": "printscreen", "sysrq": "printscreen",
 }
-"""Every spelling of a named key a model may write, to its canonical name."""
+"""Every spelling of a named key a model may write, to its canonical name (the safety gate reads them too)."""
+
+
+def key_names(combo: str) -> set[str]:
+    """The canonical names of a combination's keys, unknown ones as written (lower case): what the safety gate
+    judges, before anything checks that the keys exist."""
+    return {KEY_ALIASES.get(k, k) for k in combo.lower().replace("+", " ").split()}
 
 
 def parse_keys(combo: str) -> list[str]:
