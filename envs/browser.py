@@ -293,8 +293,7 @@ NAVIGATION_INTENT_JS = r"""
   addEventListener('click', e => {
     const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
     if (!a || (a.target && a.target !== '_self') || a.protocol === 'javascript:') return;
-    if (a.href.includes('#') && a.href.split('#')[0] === location.href.split('#')[0]) return;  // within the page
-    // (href="#" too: its hash is empty, and the click only scrolls)
+    if (a.hash && a.href.split('#')[0] === location.href.split('#')[0]) return;  // a jump within the page
     mark();
   }, true);
 })();
