@@ -1,6 +1,6 @@
 """Teacher bench throughput, old episode runner vs new, side by side in one run: episodes/s on a mixed suite.
 
-    .venv/bin/python benchmarks/teacher_throughput.py [--seeds 20] [--workers 4] [--rounds 2] [--old-ref 4db3654]
+    .venv/bin/python benchmarks/teacher_throughput.py [--seeds 20] [--workers 4] [--rounds 3] [--old-ref 4db3654]
 
 The old runner is the code at ``--old-ref`` (the commit before the shared episode runner: agent/bench.py's own
 thread pool, a page reload whenever a worker's next episode is another task's, three script calls after every
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20, help="seeds per task")
     ap.add_argument("--seed-offset", type=int, default=3000, help="first seed (validation band)")
     ap.add_argument("--workers", type=int, default=4, help="parallel episodes in both runners")
-    ap.add_argument("--rounds", type=int, default=2, help="old/new pairs to run, alternating")
+    ap.add_argument("--rounds", type=int, default=3, help="old/new pairs to run, alternating")
     ap.add_argument("--old-ref", default="4db3654", help="the commit whose runner is the old one")
     ap.add_argument("--out", default=str(ROOT / "docs" / "results" / "teacher_throughput.json"))
     args = ap.parse_args()

@@ -376,6 +376,7 @@ class BrowserEnv:
             self._open_page()
         self.crop = (0, 0, viewport[0], viewport[1])
         self._nav_before: dict | None = None  # navigation counts before an action that may have started one
+        self._may_navigate = False  # the running action's primitives say whether it may have started one
         self.steps = 0
         self.done = False
         self.instruction = ""
