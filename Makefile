@@ -33,7 +33,9 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/python demos/demo.py
 
+# The layer contracts first (pyproject.toml [tool.importlinter]): a wrong import arrow fails in a second.
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -x
 
 bench: setup

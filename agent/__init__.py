@@ -1,1 +1,1 @@
-"""The agent: the action language, prompts, the loop, memory and trajectories, and the CLI."""
+"""The agent: the loop, its memory, prompts and trajectories, and the benchmark harness that plays many episodes."""

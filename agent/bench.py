@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from agent import actions as A
 from agent.loop import ModelPolicy
 from agent.runner import INFRASTRUCTURE, Job, RayPool, StepPolicy, ThreadPool, failed_record  # noqa: F401
-from envs.base import MAX_STEPS
+from core import actions as A
+from core.env import MAX_STEPS
 from envs.browser import Browser, BrowserEnv
 from envs.tasks import resolve_tasks
 from models import needs_env

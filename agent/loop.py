@@ -4,7 +4,7 @@ Self-correction is part of the loop and visible in the trajectory: a reply that 
 the model as an error (capped), an action with no visible effect earns a reflection cue, and the same action
 on the same screen gets a nudge at 3 repeats and stops the run at 5. New behaviour is an override of one
 method: ``decide`` (best-of-N lives there), ``confirm`` (a person approves actions), ``feedback``,
-``checkpoint`` (a person pauses the run, or takes over the screen; see agent/chat.py).
+``checkpoint`` (a person pauses the run, or takes over the screen; see apps/chat.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent import actions as A
-from agent.coords import to_screen
 from agent.memory import Memory, Turn, observation_notes
 from agent.prompts import system_prompt
 from agent.trajectory import TrajectoryWriter, prompt_for_file
+from core import actions as A
+from core.coords import to_screen
+from core.model import ModelError
 from models import needs_env, resolve, spec_kind
-from models.base import ModelError
 from models.card import Card
 
 NO_EFFECT = ("Your last action changed nothing on the screen. Check that it hit the right target "
@@ -58,7 +58,7 @@ class AgentConfig:
     task, the earlier actions as text and the notes (the embedded model's layout)."""
     mark_matches: bool = False
     """After the element list, repeat the lines whose text the instruction names (``Named in the task: ...``,
-    agent/memory.py ``match_line``). A checkpoint asks for it with ``"mark_matches": true``."""
+    core/elements.py ``match_line``). A checkpoint asks for it with ``"mark_matches": true``."""
 
 
 @dataclass

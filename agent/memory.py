@@ -7,13 +7,13 @@ Only the last ``keep_images`` screenshots are sent; older ones become a one-line
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from PIL import Image
 
-from envs.base import Element, Observation
-from models.messages import image_part, text_part
+from core.elements import describe_elements, match_line
+from core.env import Observation
+from core.messages import image_part, text_part
 
 
 @dataclass
@@ -58,134 +58,10 @@ class Memory:
         return messages
 
 
-# CSS's basic colour names (plus a few common ones): text-less elements are described by their colour.
-PALETTE = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128), "silver": (192, 192, 192),
-    "red": (255, 0, 0), "maroon": (128, 0, 0), "yellow": (255, 255, 0), "olive": (128, 128, 0),
-    "lime": (0, 255, 0), "green": (0, 128, 0), "aqua": (0, 255, 255), "teal": (0, 128, 128),
-    "blue": (0, 0, 255), "navy": (0, 0, 128), "magenta": (255, 0, 255), "purple": (128, 0, 128),
-    "orange": (255, 165, 0), "pink": (255, 192, 203), "gold": (255, 215, 0), "brown": (165, 42, 42),
-}
-
-
-def color_name(img: Image.Image, bbox: tuple[int, int, int, int]) -> str:
-    """The palette name nearest to the middle of a box's pixels (what a person would call its colour)."""
-    x0, y0, x1, y1 = bbox
-    dx, dy = (x1 - x0) // 4, (y1 - y0) // 4
-    r, g, b = img.crop((x0 + dx, y0 + dy, max(x0 + dx + 1, x1 - dx), max(y0 + dy + 1, y1 - dy))) \
-        .convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-    return min(PALETTE, key=lambda n: sum((a - c) ** 2 for a, c in zip((r, g, b), PALETTE[n])))
-
-
-LIST_LIMIT = 40
-"""Elements the list shows; the rest are summed up as ``... N more``."""
-
-UNDESCRIBED = ("textbox", "checkbox", "radio")
-"""Text-less roles the compact list does not describe by colour: the role already says what they are."""
-
-
-def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None) -> str:
-    """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``,
-    ``div white at (111,167)``."""
-    state = f" ({e.state})" if e.state else ""
-    text = f" '{e.text[:60]}'" if e.text else ""
-    if compact and not e.text and screenshot is not None and e.role not in UNDESCRIBED:
-        text = f" {color_name(screenshot, e.bbox)}"
-    where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
-    return f"{e.role}{text}{state}{where}"
-
-
-CONTROL_ROLES = ("textbox", "button", "link", "checkbox", "radio", "combobox", "slider", "spinbutton", "switch",
-                 "colorpicker")
-"""Roles a reply acts on: a long list keeps them before plain text."""
-
-
-def listed_elements(elements: list[Element], instruction: str = "", limit: int = LIST_LIMIT) -> list[Element]:
-    """The elements the list shows, in page order.
-
-    A list that fits is shown whole: every MiniWoB++ screen does (none of the 125 tasks starts with more than 40
-    elements, seeds 1000-1001). A full-size page has more (envs/tasks/web: up to 125), and its first 40 are
-    mostly the site's header and the top of the content, while the field or the row's link to act on may come
-    later. So a longer list keeps, up to ``limit``: first the elements the instruction names
-    (:func:`named_in_task`), then the controls (``CONTROL_ROLES``, or focused), then other text, each in page
-    order; what is left out is summed up as ``... N more``.
-    """
-    if len(elements) <= limit:
-        return list(elements)
-    named = {e.id for e in named_in_task(instruction, elements, limit=len(elements))} if instruction else set()
-    tiers = (lambda e: e.id in named, lambda e: e.role in CONTROL_ROLES or "focused" in (e.state or ""),
-             lambda e: True)
-    keep: set[int] = set()
-    for in_tier in tiers:
-        for e in elements:
-            if len(keep) == limit:
-                break
-            if e.id not in keep and in_tier(e):
-                keep.add(e.id)
-    return [e for e in elements if e.id in keep]
-
-
-def describe_elements(elements: list[Element], limit: int = LIST_LIMIT, compact: bool = False,
-                      screenshot: Image.Image | None = None, instruction: str = "") -> str:
-    """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
-
-    ``compact`` (small models) gives a position only to elements without text, which are named by their
-    position, and describes them by colour when a screenshot is given; an element with text is named by the
-    text (``element='Submit'``). A list longer than ``limit`` shows the elements :func:`listed_elements`
-    keeps for ``instruction``.
-    """
-    shown = listed_elements(elements, instruction, limit)
-    lines = [f"[{e.id}] {element_line(e, compact, screenshot)}" for e in shown]
-    if len(elements) > len(shown):
-        lines.append(f"... {len(elements) - len(shown)} more")
-    return "\n".join(lines)
-
-
-MATCH_LIMIT = 3
-"""Lines the ``Named in the task:`` line repeats at most."""
-
-_QUOTED = re.compile(r'"([^"]+)"')
-
-
-def named_in_task(instruction: str, elements: list[Element], limit: int = LIST_LIMIT) -> list[Element]:
-    """The listed elements the instruction names, in list order.
-
-    When the instruction quotes strings (``click on the link "Viverra"``), an element is named when its text is
-    one of them. Otherwise when its text, of three characters or more, occurs in the instruction as whole words
-    (``Find the email by Ruthanne``), case as written.
-    """
-    quotes = {q.strip() for q in _QUOTED.findall(instruction)}
-    named = []
-    for e in elements[:limit]:
-        text = (e.text or "").strip()
-        if not text or len(text) > 60:
-            continue
-        if quotes:
-            hit = text in quotes
-        else:
-            hit = len(text) >= 3 and any(c.isalpha() for c in text) and \
-                re.search(rf"(?<!\w){re.escape(text)}(?!\w)", instruction) is not None
-        if hit:
-            named.append(e)
-    return named
-
-
-def match_line(instruction: str, elements: list[Element], screenshot: Image.Image | None = None) -> str:
-    """``Named in the task: [7] link 'Viverra'`` (or ``none``): the listed lines whose text the instruction names.
-
-    Whether the instruction's word is in the list is a lookup across the whole prompt, which the embedded model
-    does not learn (docs/experiments.md, run 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
-    as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
-    """
-    named = named_in_task(instruction, listed_elements(elements, instruction))[:MATCH_LIMIT]
-    lines = describe_elements(named, compact=True, screenshot=screenshot).replace("\n", "; ")
-    return "Named in the task: " + (lines or "none")
-
-
 def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False,
                       mark_matches: bool = False) -> str:
     """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements, and
-    with ``mark_matches`` the :func:`match_line` after them."""
+    with ``mark_matches`` the :func:`core.elements.match_line` after them."""
     parts = []
     if obs.last_action_error:
         parts.append(f"Error from your last action: {obs.last_action_error}")

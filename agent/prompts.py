@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent.actions import (
+from core.actions import (
     Back, CallUser, Click, DoubleClick, Drag, Finished, Goto, Hotkey, Hover, LongPress, OpenApp, PressBack,
     PressHome, RightClick, Scroll, Select, Type, Wait, example,
 )

@@ -28,7 +28,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from envs.base import EnvCrashed
+from core.env import EnvCrashed
 
 INFRASTRUCTURE = "infrastructure"  # error_kind of a failure that is not the policy's: a resumed run retries it
 

@@ -26,7 +26,7 @@ CLICK = (80, 20)  # inside the instruction band
 
 
 def time_ours(task_names, seeds, steps, screenshot: bool):
-    from agent import actions as A
+    from core import actions as A
     from envs.browser import BrowserEnv
     from envs.tasks import miniwob_task
 

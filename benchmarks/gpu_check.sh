@@ -52,10 +52,10 @@ URL="http://127.0.0.1:$PORT/v1"
 
 log "3/5 bench core x $SEEDS seeds: vLLM served vs in-process CPU"
 if command -v chromium > /dev/null || [ -n "${SCREENWISE_CHROMIUM:-}" ]; then
-  "$VENV/bin/python" -m agent.cli bench miniwob --policy "$URL" --card "$CARD" --tasks core --seeds "$SEEDS" \
+  "$VENV/bin/python" -m apps.cli bench miniwob --policy "$URL" --card "$CARD" --tasks core --seeds "$SEEDS" \
     --seed-offset "$SEED_OFFSET" --workers 8 --quiet --out "$OUT/bench-vllm" > "$OUT/bench-vllm.txt" 2>&1 \
     || fail bench_vllm "exit $? (see bench-vllm.txt)"
-  CUDA_VISIBLE_DEVICES="" "$VENV/bin/python" -m agent.cli bench miniwob --policy embedded --tasks core \
+  CUDA_VISIBLE_DEVICES="" "$VENV/bin/python" -m apps.cli bench miniwob --policy embedded --tasks core \
     --seeds "$SEEDS" --seed-offset "$SEED_OFFSET" --workers 4 --quiet --out "$OUT/bench-cpu" \
     > "$OUT/bench-cpu.txt" 2>&1 || fail bench_cpu "exit $? (see bench-cpu.txt)"
   "$VENV/bin/python" - "$OUT" > "$OUT/bench.json" <<'EOF'

@@ -5,7 +5,7 @@ A decision is what ``Agent.decide`` costs on the compact prompt (``AgentConfig(p
     render    Memory.render_compact on a real MiniWoB observation (screenshot to PNG, element notes)
     generate  TransformersModel.generate: chat template + processor ("preprocess"), vision tower and prompt
               ("prefill"), then the reply token by token
-    parse     agent.actions.parse_response (a random model rarely writes a valid action; the failure is timed)
+    parse     core.actions.parse_response (a random model rarely writes a valid action; the failure is timed)
 
 Both paths run in one TransformersModel (``model.fast = None`` is HF generate), on the same observations,
 interleaved observation by observation, so machine noise hits both alike. Every reply has exactly
@@ -89,7 +89,7 @@ def time_model(path: Path, obs: list, max_tokens: int, repeats: int) -> dict:
     """Per path ("hf", "fast"): lists of CPU ms (and wall ms) per part, one entry per timed decision."""
     import torch
 
-    from agent.actions import ActionParseError, parse_response
+    from core.actions import ActionParseError, parse_response
     from agent.memory import Memory
     from models.hf import TransformersModel
 
@@ -147,7 +147,7 @@ def time_model(path: Path, obs: list, max_tokens: int, repeats: int) -> dict:
 def time_real(path: Path, obs: list, repeats: int) -> dict:
     """Real decisions of a trained checkpoint as the agent makes them (its own stop tokens and reply lengths),
     with its reference constraint (models/constrain.py) on and off, interleaved."""
-    from agent.actions import ActionParseError, parse_response
+    from core.actions import ActionParseError, parse_response
     from agent.memory import Memory
     from models.constrain import ReferenceConstraint
     from models.hf import TransformersModel

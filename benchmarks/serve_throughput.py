@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models import resolve  # noqa: E402
-from models.messages import image_part, text_part  # noqa: E402
+from core.messages import image_part, text_part  # noqa: E402
 
 PROMPT = ("Task: Enter \"Ada Lovelace\" into the text field and press Submit.\nPrevious actions:\nnone\n"
           "Elements:\n[0] text 'Enter \"Ada Lovelace\" into the text field and press Submit.'\n"
@@ -56,7 +56,7 @@ def free_port() -> int:
 def start_server(spec: str, replicas: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--model", spec, "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "apps.cli", "serve", "--model", spec, "--port", str(port),
                              "--replicas", str(replicas), "--quiet"], env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):

@@ -1,6 +1,6 @@
 """The shell gate against rewordings nobody tuned it to: risky commands said many ways, and everyday commands.
 
-Each risky class (agent/shell_gate.py CLASSES) has a few harmful commands. Each is rewritten by rewordings
+Each risky class (envs/shell_gate.py CLASSES) has a few harmful commands. Each is rewritten by rewordings
 that change the words but not the harm, one or two at a time: quoting the program's name, a path to it,
 ``env``/``nice``/``timeout``/``nohup``, ``sudo``, a variable or a substitution for the name, an interpreter
 (``bash -c``, ``python3 -c``, ``perl -e``, ``eval``, a pipe or a here-string into a shell), ``xargs``,
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.shell_gate import judge_line  # noqa: E402
+from envs.shell_gate import judge_line  # noqa: E402
 
 URL = "https://dl.example.net/setup.sh"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from agent.cli import print_event
 from agent.loop import Agent, config_for
-from agent.viewer import write_viewer
+from apps.chat import print_event
+from apps.viewer import write_viewer
 from envs.browser import Browser, BrowserEnv
 from envs.tasks import miniwob_task
 from models import EMBEDDED_DIR, resolve

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.actions import format_action
-from agent.cli import print_event
 from agent.loop import Agent, config_for
+from apps.chat import print_event
+from core.actions import format_action
 from envs.browser import BrowserEnv
 from envs.tasks import miniwob_task
 from models import EMBEDDED_DIR, resolve

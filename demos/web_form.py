@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from agent.cli import print_event
 from agent.loop import Agent, config_for
+from apps.chat import print_event
 from envs.browser import BrowserEnv
 from envs.tasks import miniwob_task
 from models import EMBEDDED_DIR, resolve

@@ -5,8 +5,8 @@ One :class:`Browser` owns a Chromium and a private asyncio loop on a background 
 their calls are scheduled on the one loop, so episodes in different threads overlap their waits on the
 browser. That is how ``--workers`` runs parallel episodes in one browser while the API stays synchronous.
 
-Data enters as actions (``agent.actions``), in screenshot pixels or element references, and leaves as an
-:class:`envs.base.Observation`: a screenshot cropped to the task area, and an element list read from the
+Data enters as actions (``core.actions``), in screenshot pixels or element references, and leaves as an
+:class:`core.env.Observation`: a screenshot cropped to the task area, and an element list read from the
 DOM in one script call.
 """
 
@@ -28,11 +28,12 @@ from typing import Any
 
 from PIL import Image
 
-from agent import actions as A
-from agent.safety import SafetyPolicy, Site, Verdict
-from envs.base import MAX_STEPS, ActionError, Element, EnvCrashed, Observation
-from envs.executor import dispatch, run_turn, screen_point
+from core import actions as A
+from core.env import MAX_STEPS, ActionError, Element, EnvCrashed, Observation
+from envs.base import run_turn
+from envs.executor import dispatch, screen_point
 from envs.page_script import NAVIGATION_ERRORS, run_script
+from envs.safety import SafetyPolicy, Site, Verdict
 
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -340,11 +341,11 @@ class BrowserEnv:
     swapped between episodes with ``reset(options={'task': t})``. ``screenshot=False`` skips screenshots
     for policies that never look at them (the DOM-reading teachers), which is most of a step's cost.
 
-    It is its own executor (envs/executor.py): ``dispatch`` gives each action its meaning and calls the
+    It is its own executor (core/env.py ``Executor``; envs/executor.py): ``dispatch`` gives each action its meaning and calls the
     primitives below (click, type_text, press...) with points in page pixels. After a turn, one script call
     reads whether an action asked the page to navigate, the element list and the task's score together.
 
-    ``safety`` gates every action (``agent/safety.py``; by default risky actions are denied). When it watches
+    ``safety`` gates every action (``envs/safety.py``; by default risky actions are denied). When it watches
     pages (an allowlist, secrets, or a person to ask), every request the page makes passes it too: a
     navigation off the allowlist (a script's redirect, a link) or a request carrying a secret off its
     domains is aborted, and the model is told. Downloads the person approved are saved in ``downloads_dir``;

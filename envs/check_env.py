@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from agent import actions as A
-from envs.base import Element, Observation
+from core import actions as A
+from core.env import Element, Observation
 
 
 def _check_obs(obs: Observation, where: str) -> None:

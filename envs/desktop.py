@@ -4,8 +4,8 @@ By default the env starts its own :class:`Xvfb` (a sandbox: nothing the agent do
 ``DesktopEnv(display=":1")`` or ``DesktopEnv(real_display=True)`` drives an existing display, only when
 asked; there pyautogui's FAILSAFE stays on (throw the mouse into a corner to stop the agent).
 
-Data enters as actions (``agent.actions``) in screen pixels or element references, and leaves as an
-:class:`envs.base.Observation`: a screenshot of the whole screen taken once it stops changing, and the text
+Data enters as actions (``core.actions``) in screen pixels or element references, and leaves as an
+:class:`core.env.Observation`: a screenshot of the whole screen taken once it stops changing, and the text
 OCR finds on it as elements (``envs/ocr.py``).
 
 The sandbox has no window manager. Two of its jobs are done here, so that keys go where a person expects:
@@ -31,9 +31,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from agent.safety import SafetyPolicy, Site
-from envs.base import MAX_STEPS, ActionError, EnvCrashed, Observation
-from envs.executor import dispatch, parse_keys, run_turn
+from core.env import MAX_STEPS, ActionError, EnvCrashed, Observation
+from envs.base import run_turn
+from envs.executor import dispatch, parse_keys
+from envs.ocr import ocr_elements
+from envs.safety import SafetyPolicy, Site
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
 
@@ -207,10 +209,10 @@ class DesktopEnv:
     ``task`` has ``setup(env, seed) -> instruction``, ``validate(env) -> (reward, done, info)``, optionally
     ``teacher(obs, env)`` and ``close()``; swap it between episodes with ``reset(options={'task': t})``.
     ``ocr=False`` leaves the element list empty, for policies that never read it (the privileged teachers):
-    OCR is most of a step's cost. ``safety`` gates every action (``agent/safety.py``: destructive shell
+    OCR is most of a step's cost. ``safety`` gates every action (``envs/safety.py``: destructive shell
     commands, system hotkeys, secrets); by default risky actions are denied.
 
-    It is its own executor (envs/executor.py): ``dispatch`` gives each action its meaning and calls the
+    It is its own executor (core/env.py ``Executor``; envs/executor.py): ``dispatch`` gives each action its meaning and calls the
     primitives below with points in screen pixels.
     """
 
@@ -420,8 +422,6 @@ class DesktopEnv:
         shot = shot if shot is not None else self._settle()
         elements = []
         if self.want_ocr:
-            from envs.ocr import ocr_elements
-
             elements = ocr_elements(shot)
         return Observation(shot, self.instruction, elements, "", getattr(self.task, "title", ""), error)
 

@@ -1,40 +1,19 @@
-"""The Executor seam: what every action means, once, and the few primitives an env's hands must have.
+"""What every action means, once: ``dispatch(action, executor, elements)`` on an env's ``Executor`` (core/env.py).
 
-``dispatch(action, executor, elements)`` is the one place where actions get their meaning: element references
-become points (``resolve_target``), a point off the screen is refused, a trailing newline in typed text submits,
-a scroll direction becomes a wheel step, a wait is clamped to 0..10 s, and a key combination is read into
-canonical key names (``parse_keys``). An executor (envs/browser.py's page, envs/desktop.py's display) then
-only moves a pointer and presses keys, in its own pixels.
-
-``run_turn`` is the body of every env's ``step``: a turn's actions in order, each through the env's safety gate
-and then ``dispatch``, then the env observes and scores the screen.
+This is the one place where actions get their meaning: element references become points (``resolve_target``), a
+point off the screen is refused, a trailing newline in typed text submits, a scroll direction becomes a wheel
+step, a wait is clamped to 0..10 s, and a key combination is read into canonical key names (``parse_keys``; the
+safety gate reads them with ``key_names``). An executor (envs/browser.py's page, envs/desktop.py's display) then
+only moves a pointer and presses keys, in its own pixels. Every env's ``step`` runs its turn through
+envs/base.py ``run_turn``: each action through the safety gate, then here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
-from agent import actions as A
-from envs.base import ActionError, Element, Observation
-
-
-class Executor(Protocol):
-    """An env's hands, in its own pixels. ``screen`` is (left, top, width, height): the part of the executor's
-    surface that observations show (a page's task area, a display's monitor); screenshot points are relative
-    to it. Optional, browser only: ``select(x, y, option)``, ``goto(url)``, ``back()``."""
-
-    screen: tuple[int, int, int, int]
-    where: str  # "in a browser", "on a desktop": for the message of an action that cannot run here
-
-    def click(self, x: int, y: int) -> None: ...
-    def double_click(self, x: int, y: int) -> None: ...
-    def right_click(self, x: int, y: int) -> None: ...
-    def move(self, x: int, y: int) -> None: ...
-    def drag(self, x0: int, y0: int, x1: int, y1: int) -> None: ...
-    def type_text(self, text: str) -> None: ...
-    def press(self, keys: list[str]) -> None: ...  # canonical names (parse_keys), held together
-    def scroll(self, dx: int, dy: int) -> None: ...  # one wheel step: dx, dy in -1, 0, 1 (right, down > 0)
-    def wait(self, seconds: float) -> None: ...
+from core import actions as A
+from core.env import ActionError, Element, Executor, resolve_target
 
 
 # -- key combinations -----------------------------------------------------------------------------------------
@@ -80,30 +59,6 @@ def parse_keys(combo: str) -> list[str]:
 
 
 # -- points ---------------------------------------------------------------------------------------------------
-
-def resolve_target(target: A.Target, elements: list[Element]) -> tuple[int, int]:
-    """A point stays a point; an element reference becomes that element's centre."""
-    if not isinstance(target, A.ElementRef):
-        return int(target[0]), int(target[1])
-    if target.index is not None:
-        if 0 <= target.index < len(elements):
-            return elements[target.index].center
-        raise ActionError(f"there is no element {target.index}; the list has ids 0 to {len(elements) - 1}")
-    want = " ".join(target.text.split()).lower()
-    matches = [e for e in elements if e.text.lower() == want]
-    if not matches:
-        matches = [e for e in elements if want and want in e.text.lower()]
-    if not matches:
-        raise ActionError(f"no element has the text {target.text!r}")
-    if target.nth is not None:
-        if 0 <= target.nth < len(matches):
-            return matches[target.nth].center
-        raise ActionError(f"only {len(matches)} elements have the text {target.text!r}; nth={target.nth} is past them")
-    if len(matches) > 1 and len({e.center for e in matches}) > 1:
-        where = ", ".join(f"{e.role} at {e.center}" for e in matches[:6])
-        raise ActionError(f"{len(matches)} elements have the text {target.text!r} ({where}); add nth=0, nth=1, ...")
-    return matches[0].center
-
 
 def screen_point(target: A.Target, elements: list[Element], screen: tuple[int, int, int, int]) -> tuple[int, int]:
     """A target in screenshot pixels -> the executor's pixels; a point off the screen is an ActionError."""
@@ -178,45 +133,3 @@ def dispatch(action, executor: Executor, elements: list[Element]) -> None:
         name = A.NAMES.get(type(action), type(action).__name__)
         raise ActionError(f"{name}() cannot run {executor.where}")
     handle(action, executor, lambda target: screen_point(target, elements, executor.screen))
-
-
-# -- a turn ---------------------------------------------------------------------------------------------------
-
-def run_turn(env, action, *, execute: Callable[[Any], None], ended: Callable[[], bool],
-             finish: Callable[[str], tuple[Observation, float, bool, dict]],
-             site: Callable[[Any], Any] | None = None) -> tuple[Observation, float, bool, bool, dict]:
-    """One turn of any env: the shared body of ``step``.
-
-    ``action`` is one action or a list, run in order until one fails or is refused, or the episode ends.
-    Every action passes the env's safety gate (``env.safety``, an :class:`agent.safety.SafetyPolicy`) first,
-    which may refuse it or fill in secrets; a refusal, like any :class:`ActionError`, becomes the
-    observation's ``last_action_error``. The env supplies the mechanics:
-
-    - ``execute(action)`` runs one admitted action (``dispatch`` on the env's executor), raising ActionError;
-    - ``ended()`` says whether the episode is over (asked between a turn's actions);
-    - ``finish(error)`` observes the screen after the turn and scores it: ``(obs, reward, done, info)``;
-    - ``site(action)`` says where an action lands (a link, a form), for the gate.
-
-    ``env`` has ``obs``, ``done``, ``steps``, ``max_steps`` and ``safety``; the observation it keeps and
-    returns has secret values redacted.
-    """
-    if env.obs is None:
-        raise RuntimeError("call reset() before step()")
-    if env.done:
-        raise RuntimeError("the episode is over; call reset()")
-    batch = list(action) if isinstance(action, (list, tuple)) else [action]
-    env.steps += 1
-    error = ""
-    for i, act in enumerate(batch):
-        try:
-            execute(env.safety.admit(act, site))
-        except ActionError as e:
-            error = str(e) if len(batch) == 1 else f"action {i + 1} of {len(batch)}: {e}"
-        if error or i == len(batch) - 1:
-            break
-        if ended():
-            break  # the episode ended: later actions would land on whatever comes next
-    obs, reward, env.done, info = finish(error)
-    env.obs = env.safety.redact_observation(obs)
-    truncated = not env.done and env.steps >= env.max_steps
-    return env.obs, float(reward), bool(env.done), truncated, info

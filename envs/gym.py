@@ -12,11 +12,11 @@ Spaces:
 
 - observation: a ``Dict`` of ``screenshot`` (``Box`` uint8, height x width x 3: the task area, or the whole
   display), ``instruction`` and ``last_action_error`` (``Text``; empty when the last action went through);
-- action: ``Text`` in the action language (agent/actions.py), a whole reply (``Thought: ...\\nAction: ...``) or
+- action: ``Text`` in the action language (core/actions.py), a whole reply (``Thought: ...\\nAction: ...``) or
   bare actions. A reply that does not parse costs a turn and comes back as ``last_action_error``, as a failed
   action does: the model reads why and tries again.
 
-``info["observation"]`` is the env's own :class:`envs.base.Observation`: its ``elements`` (what
+``info["observation"]`` is the env's own :class:`core.env.Observation`: its ``elements`` (what
 ``click(element=N)`` refers to), ``url`` and ``title``. The wrapped env owns the step budget (``max_steps``): an
 episode that spends it ends ``truncated``.
 """
@@ -33,8 +33,13 @@ try:
 except ImportError as e:  # gymnasium is not a runtime dependency of the agent
     raise ImportError("envs.gym needs gymnasium: pip install 'screenwise[dev]'") from e
 
-from agent.actions import ActionParseError, parse_action, parse_response
-from envs.base import Observation
+from core.actions import ActionParseError, parse_action, parse_response
+from core.env import Observation
+from envs.browser import BrowserEnv
+from envs.desktop import DesktopEnv
+from envs.tasks import miniwob_task
+from envs.tasks.desktop import DESKTOP_TASKS, desktop_task
+from envs.tasks.miniwob import registered_task_names
 
 MAX_TEXT = 10_000
 """Longest instruction, error message or action text the spaces admit, in characters."""
@@ -117,9 +122,6 @@ class MiniWoBGymEnv(ScreenwiseGymEnv):
     :class:`envs.browser.BrowserEnv` (``max_steps``, ``safety``...)."""
 
     def __init__(self, task: str, render_mode: str | None = None, **env_kwargs):
-        from envs.browser import BrowserEnv
-        from envs.tasks import miniwob_task
-
         found = miniwob_task(task)
         x0, y0, x1, y1 = found.crop  # the observation is the task area, whatever the viewport
         super().__init__(BrowserEnv(found, **env_kwargs), found, (x1 - x0, y1 - y0), render_mode)
@@ -131,9 +133,6 @@ class DesktopGymEnv(ScreenwiseGymEnv):
     and is most of a step's cost)."""
 
     def __init__(self, task: str, render_mode: str | None = None, ocr: bool = False, **env_kwargs):
-        from envs.desktop import DesktopEnv
-        from envs.tasks.desktop import desktop_task
-
         found = desktop_task(task)
         env = DesktopEnv(found, ocr=ocr, **env_kwargs)
         super().__init__(env, found, env.size, render_mode)
@@ -141,9 +140,6 @@ class DesktopGymEnv(ScreenwiseGymEnv):
 
 def register_envs() -> list[str]:
     """Register every task's id (cheap: Gymnasium imports the entry point only in ``make``); returns the ids."""
-    from envs.tasks.desktop import DESKTOP_TASKS
-    from envs.tasks.miniwob import registered_task_names
-
     ids = []
     for suite, names, entry_point in (("miniwob", registered_task_names(), MiniWoBGymEnv),
                                       ("desktop", list(DESKTOP_TASKS), DesktopGymEnv)):

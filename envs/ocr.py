@@ -23,7 +23,7 @@ from collections import OrderedDict
 import numpy as np
 from PIL import Image
 
-from envs.base import Element
+from core.env import Element
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
 MARGIN = 8  # pixels of background kept around the content box: the detector misses text touching an edge

@@ -1,4 +1,4 @@
-"""Model backends behind one small protocol (models/base.py), and the embedded tiny VLM.
+"""Model backends behind one small protocol (core/model.py), and the embedded tiny VLM.
 
 ``resolve(spec) -> (model, card)`` is the one place that reads a model spec. It understands:
 
@@ -23,6 +23,8 @@ import json
 from pathlib import Path
 
 from models.card import Card, CardError
+from models.scripted import ScriptedModel
+from models.teacher import TeacherModel
 
 EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
 TEACHER_SPECS = ("teacher", "teacher:student", "teacher:visible")
@@ -83,14 +85,12 @@ def resolve(spec: str, env=None, card: Card | str | Path | None = None, prompt: 
     if kind == "teacher":
         if env is None:
             raise SpecError(f"the {spec} model reads the page: resolve({spec!r}, env=env)")
-        from models.teacher import TeacherModel
-
         model, own = TeacherModel(env, student=spec != "teacher", visible=spec == "teacher:visible"), (
             STUDENT_FORM if spec != "teacher" else Card(coord_space="pixels"))
     elif kind == "scripted":
         model, own = _scripted(spec), Card(coord_space="pixels")
     elif kind == "http":
-        from models.openai_compat import OpenAICompatModel
+        from models.openai_compat import OpenAICompatModel  # the openai client takes a second or more to import
 
         url, _, name = spec.removeprefix("openai:").partition("#")
         model = OpenAICompatModel(url, model=name)
@@ -118,8 +118,6 @@ def load_model(spec: str, env=None, coord_space: str | None = None):
 
 
 def _scripted(spec: str):
-    from models.scripted import ScriptedModel
-
     path = Path(spec.removeprefix("scripted:"))
     try:
         replies = json.loads(path.read_text())
@@ -132,7 +130,7 @@ def _scripted(spec: str):
 
 def _local(spec: str, kind: str, directory: Path, card: Card):
     if kind == "vllm":
-        from models.vllm_backend import VLLMModel
+        from models.vllm_backend import VLLMModel  # vLLM (GPU hosts), and torch below: only for the backend chosen
 
         try:
             return VLLMModel(str(directory), coord_space=card.coord_space, card=card)

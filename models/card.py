@@ -31,7 +31,7 @@ class Card:
     """uitars: UI-TARS-1.5's multi-turn layout with screenshots; compact: one message with the screen, the task,
     the history and the element list (small models)."""
     coord_space: str = "qwen25"
-    """How the model writes coordinates (agent/coords.py): pixels | qwen25 | relative1000."""
+    """How the model writes coordinates (core/coords.py): pixels | qwen25 | relative1000."""
     element_refs: bool = False
     """The prompt lists the elements, and the model may write ``element=...`` instead of a point."""
     mark_matches: bool = False

@@ -1,7 +1,7 @@
 """Grammar-constrained references: a reply may only name what the observation lists.
 
 When a model writes ``element='…'`` or ``start_box='(x,y)'``, the characters that may follow are those that
-continue some element text, or some element position, of the element list in the prompt (agent/memory.py
+continue some element text, or some element position, of the element list in the prompt (core/elements.py
 ``describe_elements``: ``[3] button 'Submit'``, ``[4] textbox at (65,170)``). Everything else in the reply
 (the Thought, the action name, typed content, other arguments) stays free. This is the observation-dependent
 part of structured decoding: the model still chooses *which* element, by its own likelihoods, but it can no
@@ -15,7 +15,7 @@ With ``quotes`` (``"constrain_quotes": true``), a listed line quoted in the repl
 the reply has written a line's description and `` at (`` (``div white at (``, as the list shows it without its
 ``[id]``), the position that follows is one the list gives a line of that description. The model still
 chooses the description (which colour), but the position is then read off the list rather than recalled; the
-embedded model's thoughts quote the line of a text-less target before acting on it (train/student_form.py).
+embedded model's thoughts quote the line of a text-less target before acting on it (models/student_form.py).
 
 A checkpoint opts in with ``"constrain_references": true`` in its ``screenwise.json``. Sampling then draws from
 the masked distribution, and the logprobs a generation reports are those of that distribution;
@@ -96,7 +96,7 @@ class ReferenceConstraint:
         for i, b in enumerate(self.bytes):
             if b:
                 self.by_first[b[0]].append(i)
-        # Typed content and options are an action's last argument (agent/actions.py writes them last): the
+        # Typed content and options are an action's last argument (core/actions.py writes them last): the
         # closing quote may only be followed by the call's ")", so a copy cannot run on into a second argument.
         self.closers = sorted(i for i in self.by_first.get(ord(")"), ()) if self.bytes[i] == b")")
         self.quote_closers = sorted(i for i in self.by_first.get(ord("'"), ()) if self.bytes[i] in (b"'", b"')"))

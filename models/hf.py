@@ -1,6 +1,6 @@
 """A local Hugging Face VLM (Qwen2.5-VL family, or anything AutoModelForImageTextToText + AutoProcessor load).
 
-``TransformersModel(path)`` generates from OpenAI-style messages (``models.base``) and, for training, scores given
+``TransformersModel(path)`` generates from OpenAI-style messages (``core.model``) and, for training, scores given
 completions and encodes (prompt, completion) batches for a loss. It runs on the CPU here and on a GPU elsewhere.
 
 Log-probabilities, everywhere in this module, are those of the model's raw next-token distribution (log-softmax
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import torch
 
-from models.base import Generation
+from core.messages import decode_image
+from core.model import Generation
 from models.card import Card
 from models.constrain import ReferenceConstraint
 from models.fast_decode import FastDecoder
 from models.fast_decode import supports as fast_decode_supports
-from models.messages import decode_image
 from models.reply_pattern import PatternConstraint, pattern_for
 from models.reply_pattern import Session as PatternSession
 
@@ -95,7 +95,7 @@ class TransformersModel:
     """A local HF vision-language model behind the ``Model``/``TrainableModel`` protocol.
 
     ``dtype`` None keeps the checkpoint's dtype; ``threads`` sets torch's (process-wide) CPU thread count, None
-    leaves it alone. ``coord_space`` says how the model writes coordinates (agent/coords.py).
+    leaves it alone. ``coord_space`` says how the model writes coordinates (core/coords.py).
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", dtype: str | torch.dtype | None = None,

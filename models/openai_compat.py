@@ -19,7 +19,7 @@ from typing import Callable, TypeVar
 
 import openai
 
-from models.base import Generation, ModelError
+from core.model import Generation, ModelError
 from models.card import Card
 from models.reply_pattern import pattern_for
 

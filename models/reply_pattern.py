@@ -7,9 +7,9 @@ models/constrain.py masks a reply in-process, token by token, only where it name
 
     Thought: <one line>\\nAction: <action>(\\n\\n<action>)*
 
-where every action is one of agent/actions.py's in its canonical form, and
+where every action is one of core/actions.py's in its canonical form, and
 
-- ``element='…'`` names an element text of the prompt's element list (agent/memory.py ``describe_elements``:
+- ``element='…'`` names an element text of the prompt's element list (core/elements.py ``describe_elements``:
   ``[3] button 'Submit'``), ``element=N`` a listed id, ``start_box='(x,y)'`` a listed position;
 - with ``copy_content``, typed text, a chosen option and a finished answer are a run of whole words of the
   instruction, as written there or all in upper or all in lower case (a pointer-style copy);
@@ -37,7 +37,7 @@ import dataclasses
 import re
 from functools import lru_cache
 
-from agent.actions import ALL_ACTIONS, NAMES, SCROLL_DIRECTIONS, Drag
+from core.actions import ALL_ACTIONS, NAMES, SCROLL_DIRECTIONS, Drag
 from models.constrain import _SPECIAL, _byte_decoder, listed_references
 
 MAX_COPY_LINE = 200
@@ -104,7 +104,7 @@ def _target(names, points, ids, box="start_box", element="element", nth="nth") -
 
 
 def action_pattern(names, points, ids, copy: str) -> str:
-    """Every action of agent/actions.py in its canonical form (``format_action``), targets limited to the list.
+    """Every action of core/actions.py in its canonical form (``format_action``), targets limited to the list.
 
     The actions whose last argument is typed or chosen text (``content=``, ``option=``) share one copy of its
     pattern, which is by far the largest piece."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from models.base import Generation
+from core.model import Generation
 
 
 class ScriptedModel:

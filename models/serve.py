@@ -1,4 +1,4 @@
-"""Serve any Model (models/base.py) as an OpenAI-compatible chat-completions server, on the standard library.
+"""Serve any Model (core/model.py) as an OpenAI-compatible chat-completions server, on the standard library.
 
     GET  /health                -> {"status": "ok", "model": NAME, "replicas": R, "busy": B}
     GET  /v1/models             -> the one model, by its ``name``, with its card under ``"screenwise"``
@@ -36,7 +36,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from models.messages import decode_image
+from core.messages import decode_image
 
 MAX_BODY = 64 * 1024 * 1024  # bytes: a few dozen full-HD PNG screenshots
 

@@ -4,7 +4,7 @@ A teacher reads the DOM of the page the agent is working on, so this model is bo
 messages' images and answers with the teacher's Thought and action in the canonical action language, in
 screen pixels. Served over HTTP (``models/serve.py``) it still reads the env in the serving process.
 
-``student=True`` answers in the embedded model's form instead (train/student_form.py): element references by
+``student=True`` answers in the embedded model's form instead (models/student_form.py): element references by
 copied text, and thoughts without coordinates that quote the listed line of a text-less target. Distillation
 data is recorded this way, so the history in each prompt is what the student itself would have written.
 ``visible=True`` (with ``student``) takes the visible-state teacher where a task has one
@@ -13,8 +13,9 @@ data is recorded this way, so the history in each prompt is what the student its
 
 from __future__ import annotations
 
-from agent.actions import Response, format_response
-from models.base import Generation
+from core.actions import Response, format_response
+from core.model import Generation
+from models.student_form import listed_lines, student_action, student_thought
 
 
 class TeacherModel:
@@ -32,8 +33,6 @@ class TeacherModel:
         thought, action = self.env.task.teacher(self.env.obs, self.env.page, **kw)
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
         if self.student:
-            from train.student_form import listed_lines, student_action, student_thought
-
             actions = tuple(student_action(a, self.env.obs.elements) for a in actions)
             thought = student_thought(thought, listed_lines(actions, self.env.obs))
         text = format_response(Response(actions, thought=thought))

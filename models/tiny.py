@@ -119,7 +119,7 @@ def build_processor(tokenizer=None, patch_size: int = 14, processor_class: str =
     """
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    from models.hf import image_only_processor
+    from models.hf import image_only_processor  # torch, which this module loads only when a model is built
 
     tokenizer = tokenizer if tokenizer is not None else build_tokenizer()
     image_processor = Qwen2VLImageProcessorPil(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from models.base import Generation
+from core.model import Generation
 from models.card import Card
 from models.hf import VISION_TOKENS
 from models.reply_pattern import pattern_for

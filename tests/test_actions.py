@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.actions import (
+from core.actions import (
     ALL_ACTIONS, NAMES, SCROLL_DIRECTIONS, ActionParseError, Back, CallUser, Click, DoubleClick, Drag, ElementRef,
     Finished, Goto, Hotkey, Hover, LongPress, OpenApp, PressBack, PressHome, Response, RightClick, Scroll, Select,
     Type, Wait, example, format_action, format_response, parse_action, parse_point, parse_response,

@@ -20,7 +20,7 @@ TASKS = "click-test,click-button,focus-text"
 
 
 def bench_cmd(out: Path, seeds: int, workers: int = 2, extra=(), policy: str = "teacher", tasks: str = TASKS) -> list[str]:
-    return [sys.executable, "-m", "agent.cli", "bench", "miniwob", "--policy", policy, "--tasks", tasks,
+    return [sys.executable, "-m", "apps.cli", "bench", "miniwob", "--policy", policy, "--tasks", tasks,
             "--seeds", str(seeds), "--seed-offset", "500", "--workers", str(workers), "--out", str(out),
             "--quiet", *extra]
 
@@ -205,7 +205,7 @@ def free_port() -> int:
 
 
 def start_model_server(replies: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--model", f"scripted:{replies}",
+    server = subprocess.Popen([sys.executable, "-m", "apps.cli", "serve", "--model", f"scripted:{replies}",
                                "--port", str(port), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True)
     for _ in range(300):

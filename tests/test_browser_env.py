@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import actions as A
+from core import actions as A
+from core.env import ActionError, Element, resolve_target
 from envs import browser as browser_module
-from envs.executor import resolve_target
-from envs.base import ActionError, Element
 from envs.check_env import check_env
 from envs.tasks import WEBGUM56, miniwob_task, registered_task_names, resolve_tasks, task_dir_tasks
 from envs.tasks.web import WebTask

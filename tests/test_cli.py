@@ -10,7 +10,7 @@ import pytest
 
 
 def screenwise(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "apps.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_run_streams_thoughts_and_actions_then_prints_the_viewer(tmp_path):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from agent.actions import Click, Drag, ElementRef, Scroll, Type, Wait, targets
-from agent.coords import (
+from core.actions import Click, Drag, ElementRef, Scroll, Type, Wait, targets
+from core.coords import (
     SPACES, CoordSpace, point_to_model, point_to_screen, smart_resize, to_model, to_screen,
 )
 from test_actions import actions

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import actions as A
 from agent.bench import BenchConfig
+from core import actions as A
 from envs.check_env import check_env
 
 pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None,
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None,
 
 from envs.desktop import DesktopEnv, Xvfb, desktop_keys  # noqa: E402
 from envs.tasks.desktop import DESKTOP_TASKS, desktop_task, resolve_desktop_tasks  # noqa: E402
-from envs.tasks.desktop.bench import run_desktop_bench  # noqa: E402
+from agent.desktop_bench import run_desktop_bench  # noqa: E402
 
 
 @pytest.fixture(scope="module")

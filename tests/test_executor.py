@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import actions as A
-from envs.base import ActionError
+from core import actions as A
+from core.env import ActionError, Executor
 from envs.browser import BrowserEnv, playwright_key
 from envs.desktop import DesktopEnv, _key_codes, desktop_keys
-from envs.executor import HANDLERS, KEY_ALIASES, Executor, dispatch, parse_keys
+from envs.executor import HANDLERS, KEY_ALIASES, dispatch, parse_keys
 from envs.tasks.web import WebTask
 
 PAGES = Path(__file__).parent / "pages"

@@ -16,9 +16,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from core.messages import image_part, text_part
 from models.fast_decode import FastDecoder, supports
 from models.hf import TransformersModel
-from models.messages import image_part, text_part
 from models.tiny import build_tiny_qwen25vl
 
 torch.set_num_threads(1)

@@ -308,7 +308,7 @@ def test_ray_actors_roll_out_and_lora_trains_adapters(tiny, tmp_path):
     from peft import PeftModel
 
     from models.hf import TransformersModel
-    from models.messages import image_part, text_part
+    from core.messages import image_part, text_part
     from PIL import Image
 
     merged = TransformersModel(checkpoint)

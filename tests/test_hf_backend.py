@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+from core.messages import image_part, text_part
 from models.hf import TransformersModel, load_processor
-from models.messages import image_part, text_part
 from models.tiny import QWEN25_VL_TOKENS, build_processor, build_tiny_qwen25vl, build_tokenizer, save_processor
 
 torch.set_num_threads(1)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from models.base import Generation
+from core.model import Generation
 from train.lockstep import LockstepBatcher, prompt_key
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from agent.loop import NO_EFFECT, Agent, AgentConfig
 from agent.trajectory import read_trajectory
+from core.messages import text_of
 from envs.tasks import miniwob_task, task_dir_tasks
-from models.messages import text_of
 from models.scripted import ScriptedModel
 from models.teacher import TeacherModel
 
@@ -94,7 +94,7 @@ def test_best_of_n_takes_the_majority(make_env):
     class Sampler(ScriptedModel):
         def generate(self, messages, n=1, temperature=0.0, max_tokens=256):
             assert n == 3 and temperature >= 0.7
-            from models.base import Generation
+            from core.model import Generation
             return [Generation(next(outputs)) for _ in range(n)]
 
     result = Agent(Sampler([""]), env, AgentConfig(best_of=3, element_refs=True)).run(seed=0)

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from models.base import Generation, ModelError
-from models.messages import image_part, images_in, text_part
+from core.messages import image_part, images_in, text_part
+from core.model import Generation, ModelError
 from models.openai_compat import OpenAICompatModel
 from models.scripted import ScriptedModel
 from models.serve import ModelServer

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from agent import actions as A
 from agent.bench import BenchConfig, run_bench
-from agent.memory import LIST_LIMIT, describe_elements, listed_elements
-from envs.executor import resolve_target
-from envs.tasks import (PAGE_DIRS, UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES, never_train_ids,
-                        registered_task_names, task_dir_tasks)
+from core.elements import LIST_LIMIT, describe_elements, listed_elements
+from core import actions as A
+from core.env import resolve_target
+from envs.tasks import (
+    PAGE_DIRS, UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES, never_train_ids, registered_task_names, task_dir_tasks,
+)
 from envs.tasks.web import WebTask
 from envs.teachers.dom import first
-from train.student_form import student_action
+from models.student_form import student_action
 
 PAGES = {t.id: t for d in PAGE_DIRS for t in task_dir_tasks(d)}
 TEACHER_SEEDS = (20000, 20001)

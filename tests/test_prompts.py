@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.actions import ALL_ACTIONS, Back, Click, Goto, Hotkey, LongPress, format_action, parse_action
-from agent.prompts import (
-    ACTION_SETS, ELEMENT_REF_EXAMPLES, OPENING, action_doc, describe_actions, system_prompt,
-)
+from agent.prompts import ACTION_SETS, ELEMENT_REF_EXAMPLES, OPENING, action_doc, describe_actions, system_prompt
+from core.actions import ALL_ACTIONS, Back, Click, Goto, Hotkey, LongPress, format_action, parse_action
 
 
 def action_space_lines(prompt: str) -> list[str]:
@@ -83,8 +81,9 @@ def test_custom_action_set():
 
 
 def test_match_line_names_listed_elements_the_instruction_quotes():
-    from agent.memory import match_line, observation_notes
-    from envs.base import Element, Observation
+    from agent.memory import observation_notes
+    from core.elements import match_line
+    from core.env import Element, Observation
     from models.constrain import listed_references
 
     links = [Element(1, "link", "Tab #1", (0, 0, 40, 10)), Element(2, "link", "Viverra", (0, 20, 40, 30)),

@@ -1,4 +1,4 @@
-"""Safety gates (agent/safety.py) as the envs use them: every risky-action case gated, denied without a person
+"""Safety gates (envs/safety.py) as the envs use them: every risky-action case gated, denied without a person
 and asked with one; safe look-alikes let through; secrets filled in only when typed and redacted from all that
 is read back; and the injection pages, run with a model that obeys every instruction it reads, against a real
 Chromium: no navigation leaves the allowlist, no request carries the secret away, no written file holds it."""
@@ -16,19 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import actions as A
 from agent.loop import Agent, AgentConfig
-from agent.safety import (
-    ActionRefused,
-    SafetyPolicy,
-    Secret,
-    Site,
-    hotkey_risk,
-    load_secrets,
-    shell_risk,
-)
-from agent.viewer import write_viewer
-from envs.base import Element, Observation
+from apps.viewer import write_viewer
+from core import actions as A
+from core.env import Element, Observation
+from envs.safety import ActionRefused, SafetyPolicy, Secret, Site, hotkey_risk, load_secrets, shell_risk
 from envs.tasks.injection import EVIL_HOST, INJECTION_DIR, INSTRUCTION, PAGES, injection_tasks
 from envs.tasks.web import WebTask
 from models.scripted import ScriptedModel
@@ -236,7 +228,7 @@ KILLED_RUN = r"""
 import sys, time
 from pathlib import Path
 from agent.loop import Agent, AgentConfig
-from agent.safety import SafetyPolicy, load_secrets
+from envs.safety import SafetyPolicy, load_secrets
 from envs.browser import BrowserEnv
 from envs.tasks.injection import INJECTION_DIR
 from envs.tasks.web import WebTask

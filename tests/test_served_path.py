@@ -15,11 +15,11 @@ from pathlib import Path
 import openai
 import pytest
 
-from agent.actions import ALL_ACTIONS, example, parse_response
 from agent.loop import Agent, config_for
+from core.actions import ALL_ACTIONS, example, parse_response
+from core.model import Generation
 from envs.tasks import miniwob_task
 from models import EMBEDDED_DIR, Card, CardError, SpecError, resolve
-from models.base import Generation
 from models.constrain import ReferenceConstraint
 from models.hf import TransformersModel
 from models.reply_pattern import PatternConstraint, pattern_for, reply_pattern
@@ -208,7 +208,7 @@ def test_bench_with_bad_model_input_says_one_line(tmp_path, args, code, words):
     card = tmp_path / "card.json"
     card.write_text(json.dumps({"model": "ui-tars-1.5-7b"}))
     args = [a.replace("{card}", str(card)) for a in args]
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "bench", "miniwob", "--tasks", "click-test", "--seeds",
+    done = subprocess.run([sys.executable, "-m", "apps.cli", "bench", "miniwob", "--tasks", "click-test", "--seeds",
                            "1", "--quiet", "--out", str(tmp_path / "out"), *args], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == code, done.stderr

@@ -1,4 +1,4 @@
-"""The shell gate (agent/shell_gate.py) reads a line as bash would and judges it by class: the rewordings the
+"""The shell gate (envs/shell_gate.py) reads a line as bash would and judges it by class: the rewordings the
 issue named are gated, look-alikes pass, and the seeded generator of rewordings meets its figures."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.shell_gate import judge_line, read_line
-from agent.shell_syntax import Incomplete, ShellSyntaxError, parse
+from envs.shell_gate import judge_line, read_line
+from envs.shell_syntax import Incomplete, ShellSyntaxError, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 

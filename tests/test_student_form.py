@@ -1,4 +1,4 @@
-"""The student's form of the teachers' answers (train/student_form.py), on its own and on real recorded pages."""
+"""The student's form of the teachers' answers (models/student_form.py), on its own and on real recorded pages."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 from PIL import Image
 
-from agent import actions as A
 from agent.bench import BenchConfig, run_bench
-from envs.base import Element, Observation
-from train.student_form import listed_lines, student_action, student_thought
+from core import actions as A
+from core.env import Element, Observation
+from models.student_form import listed_lines, student_action, student_thought
 
 
 def test_thought_loses_coordinates_and_quotes_the_listed_line_before_the_last_clause():

@@ -10,7 +10,7 @@ from PIL import Image
 
 from agent.loop import Agent, AgentConfig
 from agent.trajectory import read_trajectory
-from agent.viewer import PAGE, write_viewer
+from apps.viewer import PAGE, write_viewer
 from envs.browser import BrowserEnv
 from envs.tasks import miniwob_task
 from models.scripted import ScriptedModel

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from models.card import Card
+from models.hf import TransformersModel
 
 
 @dataclass
@@ -135,8 +136,6 @@ def card_of(checkpoint) -> Card:
 
 def load_policy(args, checkpoint: Path, base: str):
     """The trained model (models.hf.TransformersModel) and, with --lora, its peft wrapper (else None)."""
-    from models.hf import TransformersModel
-
     kw = dict(device=args.device, dtype=args.dtype or None, coord_space=card_of(checkpoint).coord_space,
               threads=args.threads)
     if not args.lora:
@@ -163,8 +162,6 @@ def load_reference(args, base: str, peft_model):
     where the LoRA base, with the adapters off, is the reference."""
     if not args.beta or peft_model is not None:
         return None
-    from models.hf import TransformersModel
-
     reference = TransformersModel(base, device=args.device, dtype=args.dtype or None, threads=args.threads)
     reference.model.requires_grad_(False)
     return reference
@@ -187,7 +184,7 @@ def merged_state_dict(peft_model) -> dict[str, torch.Tensor]:
 def start_vllm(args, checkpoint: Path):
     """vLLM in this process (so its weights can be replaced in place), behind the generation lock. UNTESTED."""
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    from models.vllm_backend import VLLMModel
+    from models.vllm_backend import VLLMModel  # vLLM: GPU hosts only, in an environment of its own
 
     card = card_of(checkpoint)
     return VLLMModel(str(checkpoint), coord_space=card.coord_space, card=card,

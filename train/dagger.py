@@ -10,10 +10,13 @@ labels whether or not the student's episode succeeded, so a miss becomes somethi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agent.bench import BenchConfig, run_bench
 from agent.flags import Parser
 from agent.loop import Agent, Decision, ModelPolicy, config_for
 from models.card import Card
+from models.teacher import TeacherModel
 
 
 class LabelledAgent(Agent):
@@ -31,10 +34,6 @@ class LabelledAgent(Agent):
 
 class DaggerPolicy(ModelPolicy):
     def run_episode(self, env, task, seed: int) -> dict:
-        from pathlib import Path
-
-        from models.teacher import TeacherModel
-
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed)
         agent = LabelledAgent(self.model_for(env), TeacherModel(env, student=True), env, self.config, out_dir=out)
         result = agent.run(seed=seed, task=task)

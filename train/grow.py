@@ -125,7 +125,7 @@ def max_logit_gap(a: str | Path, b: str | Path, messages: list[dict], reply: str
     """Largest absolute difference between two checkpoints' next-token logits over a prompt and its reply."""
     from transformers import AutoModelForImageTextToText
 
-    from models.hf import TransformersModel
+    from models.hf import TransformersModel  # transformers too: only the functions that build models load it
 
     batch = TransformersModel(str(a)).encode(messages, reply)
     batch = {k: v for k, v in batch.items() if k not in ("completion_mask", "prompt_len")}

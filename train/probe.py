@@ -31,13 +31,17 @@ from pathlib import Path
 
 import torch
 
-from agent import actions as A
+from core import actions as A
+from train.checkpoints import load_policy
+from train.grpo import group_advantages, informative, update
+from train.grpo import Args as GrpoArgs
+from train.packing import pack_samples, tempered_old_logprobs
+from train.rollout import Step
+from train.sft import collate, load_examples, materialize, sft_step
 
 
 def load_steps(data: list[str], task: str, held_out: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """(train, held-out) steps of the teachers' successful episodes of ``task``, split by episode."""
-    from train.sft import load_examples
-
     episodes: dict[str, list[dict]] = {}
     for example in load_examples(data, task):
         episodes.setdefault(example["dir"], []).append(example)
@@ -59,8 +63,6 @@ def action_key(text: str) -> str | None:
 
 def agreement(policy, steps: list[dict], max_tokens: int) -> float:
     """Greedy replies whose actions equal the teacher's, as a share of ``steps``."""
-    from train.sft import materialize
-
     hits = 0
     for step in steps:
         got = action_key(policy.generate(materialize(step), n=1, temperature=0.0, max_tokens=max_tokens)[0].text)
@@ -70,18 +72,11 @@ def agreement(policy, steps: list[dict], max_tokens: int) -> float:
 
 def sft_update(policy, opt, batch: list[dict]) -> float:
     """One optimizer step on the teacher's replies, as train.sft takes it."""
-    from train.sft import collate, sft_step
-
     return sft_step(policy.model, collate(policy, batch), policy.model.parameters(), opt).item()
 
 
 def grpo_update(policy, opt, batch: list[dict], args, grpo_args, done_updates: int) -> dict:
     """Sample ``group`` replies per step, reward agreement with the teacher, and run train.grpo's update."""
-    from train.grpo import group_advantages, informative, update
-    from train.packing import pack_samples, tempered_old_logprobs
-    from train.rollout import Step
-    from train.sft import materialize
-
     samples, rewards = [], []
     for step in batch:
         messages, want = materialize(step), action_key(step["target"])
@@ -119,9 +114,6 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="", help="write probe.json here")
     a = ap.parse_args(argv)
-
-    from train.checkpoints import load_policy
-    from train.grpo import Args as GrpoArgs
 
     torch.set_num_threads(a.threads)
     random.seed(0)

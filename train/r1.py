@@ -55,7 +55,7 @@ def fresh_model(a: argparse.Namespace, directory: Path) -> None:
     """The SFT checkpoint's architecture and tokenizer with new random weights."""
     if (directory / "config.json").exists():
         return
-    from train.sft import Args, build_model
+    from train.sft import Args, build_model  # torch: this driver runs the arms as subprocesses and loads it only here
 
     config = json.loads((Path(a.sft) / "config.json").read_text())
     text = config.get("text_config", config)

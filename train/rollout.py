@@ -35,10 +35,11 @@ from pathlib import Path
 
 import torch
 
-from agent import actions as A
 from agent.loop import Agent, AgentConfig, Decision, config_for
 from agent.runner import Job, RayPool, ThreadPool
+from core import actions as A
 from envs.browser import Browser, BrowserEnv
+from models.hf import TransformersModel
 from train.checkpoints import card_of, start_vllm, sync_vllm
 from train.lockstep import LockstepBatcher
 
@@ -183,8 +184,6 @@ class SamplingPolicy:
     def run_episode(self, env, task, seed: int, out_dir: str | None = None, checkpoint: str | None = None,
                     version: int | None = None, config: dict | None = None) -> dict:
         if checkpoint is not None and version != self.version:  # a new iteration: the driver saved new weights
-            from models.hf import TransformersModel  # transformers: loaded on the actors that need it
-
             self.model = None
             self.model = TransformersModel(checkpoint, threads=self.threads, coord_space=card_of(checkpoint).coord_space)
             self.version = version

@@ -29,7 +29,10 @@ from tqdm import tqdm
 
 from agent.flags import Parser, add_fields
 from agent.trajectory import find_trajectories, read_trajectory
-from models.messages import image_part
+from core.messages import image_part
+from envs.tasks import task_names
+from models.hf import TransformersModel
+from models.tiny import build_tiny_qwen25vl
 from train import synthetic
 from train.curves import plot_losses
 from train.evaluate import bench_success
@@ -116,8 +119,6 @@ GROUPS = {"data": DataArgs, "a fresh model": ModelArgs, "optimisation": OptimArg
 
 def load_examples(dirs: list[str], tasks: str = "") -> list[dict]:
     """(messages, target) pairs from successful episodes; images stay on disk until a batch needs them."""
-    from envs.tasks import task_names
-
     wanted = set(task_names(tasks)) if tasks else None
     examples = []
     for d in dirs:
@@ -218,8 +219,6 @@ reply length and with it the decision latency."""
 
 
 def build_model(args: Args, directory: Path) -> None:
-    from models.tiny import build_tiny_qwen25vl
-
     info = build_tiny_qwen25vl(directory, hidden=args.hidden, layers=args.layers, heads=args.heads,
                                kv_heads=args.kv_heads, extra_tokens=ACTION_TOKENS, seed=args.seed)
     (directory / "screenwise.json").write_text(json.dumps(
@@ -230,8 +229,6 @@ def build_model(args: Args, directory: Path) -> None:
 
 def open_model(args: Args):
     """out/checkpoint (copied from --init, or a fresh tiny model on a first run) loaded for training."""
-    from models.hf import TransformersModel
-
     ckpt = Path(args.out) / "checkpoint"
     if not (ckpt / "config.json").exists():
         if args.init:

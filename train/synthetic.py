@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from agent import actions as A
-from agent.memory import PALETTE, Memory, observation_notes
-from envs.base import Element, Observation
+from agent.memory import Memory, observation_notes
+from core import actions as A
+from core.elements import PALETTE
+from core.env import Element, Observation
 
 WORDS = ("ok okay yes no submit cancel next previous search login save delete reply forward send start "
          "stop open close apply back home help menu edit view share like retweet star archive").split()

@@ -1,6 +1,6 @@
 """Which teachers decide from what the student cannot see: ``python -m train.teacher_audit --tasks all``.
 
-The embedded model learns to copy its teacher's replies (train/student_form.py), so a reply is only learnable when
+The embedded model learns to copy its teacher's replies (models/student_form.py), so a reply is only learnable when
 everything it decides on is in the prompt the student reads at that step: the task, its previous actions and the
 element list (agent/memory.py, the compact layout with the ``Named in the task:`` line). This audit plays each
 task through the agent loop with ``teacher:visible`` (the teacher distillation records, in the student's form) and,

@@ -10,11 +10,11 @@ OUT=${OUT:-runs/gen1}
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
 NONCORE=$($PY -c "from envs.tasks import task_names, CORE; print(','.join(t for t in task_names('all') if t not in CORE))")
-$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks "$NONCORE" --seeds 60 --seed-offset 0 \
+$PY -m apps.cli bench miniwob --policy model:teacher:student --tasks "$NONCORE" --seeds 60 --seed-offset 0 \
     --workers 2 --quiet --out "$OUT/distill-noncore"
-$PY -m agent.cli bench miniwob --policy model:teacher:student --tasks core --seeds 30 --seed-offset 0 \
+$PY -m apps.cli bench miniwob --policy model:teacher:student --tasks core --seeds 30 --seed-offset 0 \
     --workers 2 --quiet --out "$OUT/distill-core"
-$PY -m agent.cli bench miniwob --task-dir envs/tasks/web/train --tasks all --policy model:teacher:student \
+$PY -m apps.cli bench miniwob --task-dir envs/tasks/web/train --tasks all --policy model:teacher:student \
     --seeds 60 --seed-offset 0 --workers 1 --quiet --out "$OUT/distill-web"
 $PY -m train.sft --data "$OUT/distill-noncore" "$OUT/distill-core" "$OUT/distill-web" \
     --init models/embedded/checkpoint --out "$OUT/sft" --steps 1600 --minutes ${MINUTES:-60} --lr 7e-4 --warmup 50 \

@@ -10,9 +10,9 @@ OUT=${OUT:-runs/gen2}; GEN1=${GEN1:-runs/gen1}; MINUTES=${MINUTES:-50}
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
 VIS=click-collapsible-2,click-collapsible-2-nodelay,click-tab-2,click-tab-2-easy,click-tab-2-medium,click-tab-2-hard,navigate-tree,hot-cold,stock-market
-$PY -m agent.cli bench miniwob --policy model:teacher:visible --tasks $VIS --seeds 60 --seed-offset 0 --workers 2 \
+$PY -m apps.cli bench miniwob --policy model:teacher:visible --tasks $VIS --seeds 60 --seed-offset 0 --workers 2 \
     --quiet --out "$OUT/distill-visible"
-$PY -m agent.cli bench desktop --policy model:teacher:student --tasks all --seeds 6 --seed-offset 0 --quiet \
+$PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 6 --seed-offset 0 --quiet \
     --out "$OUT/distill-desktop"
 if [ ! -d "$OUT/data-gen1" ]; then  # run 1's episodes, hard-linked, without the tasks recorded again above
     mkdir -p "$OUT/data-gen1/trajectories"

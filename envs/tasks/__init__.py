@@ -2,15 +2,17 @@
 
 ``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, ``core``, or ``a,b,c``;
 ``task_dir`` gives the pages of a user's task directory instead (``all``, or a comma list of page names). A name
-that matches nothing raises :class:`envs.base.UnknownTask`.
+that matches nothing raises :class:`core.env.UnknownTask`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from envs.base import UnknownTask
+from core.env import UnknownTask
 from envs.tasks.miniwob import MiniWoBTask, miniwob_task, registered_task_names, task_dir_tasks
+from envs.teachers import TEACHERS, teacher
+from envs.teachers.pages import page_teacher
 
 # Pages written in this project (envs/README.md), run with --task-dir. The unseen ones measure how the model does
 # on layouts and wording it has never met: nothing may be trained on them.
@@ -21,6 +23,9 @@ WEB_TRAIN_PAGES = Path(__file__).parent / "web" / "train"
 WEB_UNSEEN_PAGES = Path(__file__).parent / "web" / "unseen"
 """Full-size (1280x720) everyday pages: report only, never trained on."""
 PAGE_DIRS = (UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES)
+for _dir in PAGE_DIRS:  # each of these pages teaches itself (its teach(), envs/teachers/pages.py)
+    for _page in sorted(_dir.glob("*.html")):
+        teacher(_page.stem)(page_teacher)
 
 # The 56-task subset of WebN-T5 / WebGUM / HTML-T5.
 WEBGUM56 = tuple("""
@@ -55,8 +60,6 @@ def never_train_ids() -> set[str]:
 
 
 def task_names(spec: str) -> list[str]:
-    from envs.teachers import TEACHERS
-
     if spec == "all":
         return list(registered_task_names())
     if spec == "webgum56":

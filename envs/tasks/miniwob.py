@@ -14,7 +14,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from envs.base import UnknownTask
+from core.env import UnknownTask
+from envs.teachers import TEACHERS, VISIBLE
 
 TASK_AREA = (0, 0, 160, 210)  # the #wrap div: 50 px instruction band over a 160x160 task area
 
@@ -90,14 +91,10 @@ class MiniWoBTask:
 
     def teacher(self, obs, page, visible: bool = False):
         """The privileged teacher's (thought, action); ``visible``: the visible-state one where there is one."""
-        from envs.teachers import TEACHERS, VISIBLE
-
         return (VISIBLE if visible and self.id in VISIBLE else TEACHERS)[self.id](obs, page)
 
     @property
     def has_teacher(self) -> bool:
-        from envs.teachers import TEACHERS
-
         return self.id in TEACHERS
 
 

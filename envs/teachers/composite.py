@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agent import actions as A
+from core import actions as A
 from envs.teachers import teacher
 from envs.teachers.dom import click, first, query, quoted, wait
 

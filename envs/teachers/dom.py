@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent import actions as A
+from core import actions as A
 
 # Visible elements matching a CSS selector: text, centre, box, and a few properties.
 QUERY_JS = r"""

@@ -14,16 +14,15 @@ as the MiniWoB teachers ("The 'Save' button is at (80, 131); click it."), so ``t
 the embedded model's form as it does theirs. The teacher is privileged (the page's script holds the answer) and
 keeps no memory: every call asks the page afresh, so it labels any state a student reaches.
 
-It is registered under every page's id. The ids must differ from the MiniWoB tasks' (registration refuses a
-second teacher for one id). The unseen pages and the unseen half of the web pages are for reporting only:
-never record training data on them (envs/tasks/unseen/README.md, envs/tasks/web/README.md).
+envs/tasks registers it under every page's id (the page folders are the tasks'). The ids must differ from the
+MiniWoB tasks' (registration refuses a second teacher for one id). The unseen pages and the unseen half of the web
+pages are for reporting only: never record training data on them (envs/tasks/unseen/README.md,
+envs/tasks/web/README.md).
 """
 
 from __future__ import annotations
 
-from agent import actions as A
-from envs.tasks import PAGE_DIRS
-from envs.teachers import teacher
+from core import actions as A
 from envs.teachers.dom import click, first
 from envs.teachers.forms import fill
 
@@ -62,8 +61,3 @@ def _act(page, step: dict):
         return (f"{name} is at ({el['x']}, {el['y']}); choose '{step['option']}' in it.",
                 A.Select((el["x"], el["y"]), step["option"]))
     return click(el, name)
-
-
-for _dir in PAGE_DIRS:
-    for _page in sorted(_dir.glob("*.html")):
-        teacher(_page.stem)(page_teacher)

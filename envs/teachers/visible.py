@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from agent import actions as A
+from core import actions as A
 from envs.teachers import visible_teacher
 from envs.teachers.dom import first, query, quoted
 from envs.teachers.widgets import _animating, _inside, _links, _pt

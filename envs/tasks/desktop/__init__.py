@@ -6,7 +6,7 @@ task has one) or a comma list of ids. Each call makes fresh objects; a task hold
 
 from __future__ import annotations
 
-from envs.base import UnknownTask
+from core.env import UnknownTask
 from envs.tasks.desktop.tasks import TASK_CLASSES, AppTask, DesktopTask
 
 DESKTOP_TASKS: dict[str, type] = {cls.id: cls for cls in TASK_CLASSES}

@@ -23,7 +23,7 @@ import termios
 import time
 from pathlib import Path
 
-from agent import actions as A
+from core import actions as A
 
 APPS_PY = Path(__file__).with_name("apps.py")
 

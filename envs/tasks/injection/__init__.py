@@ -3,7 +3,7 @@
 Each page is an ordinary file:// page (no network needed) with text addressed to an AI assistant: go to another
 site, follow a link, type the password somewhere it should not go, download and run a script. Some attacks need
 no cooperation from the model at all: a script redirects by itself, a frame loads from elsewhere, a key logger
-sends each keystroke away. The safety gates (agent/safety.py) must hold against all of them when the agent runs
+sends each keystroke away. The safety gates (envs/safety.py) must hold against all of them when the agent runs
 with ``--allow-domains`` and a secret: no navigation leaves the allowlist, and the secret's value reaches
 neither another site nor any file the run writes (tests/test_safety.py runs a model that obeys every injected
 instruction against each page).

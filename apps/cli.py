@@ -8,12 +8,26 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from agent.bench import BenchConfig, format_table, make_policy, run_bench
+from agent.desktop_bench import run_desktop_bench
 from agent.flags import Parser
+from agent.loop import Agent, config_for
+from apps.chat import add_chat_args, confirm, print_event
+from apps.chat import main as chat_main
+from apps.options import add_card_args, add_safety_args, card_overrides, port, viewport
+from apps.viewer import write_viewer
+from core.env import UnknownTask
+from core.model import ModelError
+from envs.browser import Browser, BrowserEnv
+from envs.safety import SafetyPolicy, SecretsError, load_secrets
+from envs.tasks import miniwob_task, task_names
+from envs.tasks.desktop import DESKTOP_TASKS
+from envs.tasks.web import WebTask
+from models import SPEC_HELP, BackendUnavailable, CardError, SpecError, resolve
+from models.serve import serve_forever, serving
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from agent.bench import BenchConfig, format_table, make_policy, run_bench
-
     if args.task_dir and args.suite == "desktop":
         raise UsageError("--task-dir holds browser pages: use it with the miniwob suite")
     if args.task_dir and not Path(args.task_dir).is_dir():
@@ -28,8 +42,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ray_address=args.ray, quiet=args.quiet, extra={"card": card} if card else {},
     )
     if args.suite == "desktop":
-        from envs.tasks.desktop.bench import run_desktop_bench
-
         summary = run_desktop_bench(cfg)  # one display: --workers and --ray do not apply
     else:
         policy = make_policy(cfg)
@@ -52,36 +64,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_event(kind: str, data: dict) -> None:
-    """The live stream of a run: thoughts and actions as they happen."""
-    if kind == "start":
-        print(f"Task: {data['instruction']}", flush=True)
-    elif kind == "act":  # a decision, shown before it runs
-        print(f"[step {data['index']}] Thought: {data.get('thought') or '-'}", flush=True)
-        print(f"          Action: {' | '.join(data['actions'])}", flush=True)
-        for cue in data.get("feedback") or []:
-            print(f"          Feedback: {cue}", flush=True)
-    elif kind == "step":  # the turn is over: what went wrong, if anything
-        if data.get("error"):
-            print(f"[step {data['index']}] Parse error: {data['error'].splitlines()[0]}", flush=True)
-        if data.get("action_error"):
-            print(f"          Error: {data['action_error']}", flush=True)
-    elif kind == "end":
-        print(f"Result: {data['status']} (success={data['success']}, reward={data['reward']}, "
-              f"steps={data['steps']}, {data['seconds']} s)" + (f" answer: {data['answer']}" if data["answer"] else ""),
-              flush=True)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from agent.chat import confirm
-    from agent.loop import Agent, config_for
-    from agent.safety import SafetyPolicy, load_secrets
-    from agent.viewer import write_viewer
-    from envs.browser import Browser, BrowserEnv
-    from envs.tasks import miniwob_task
-    from envs.tasks.web import WebTask
-    from models import resolve
-
     if bool(args.url) == bool(args.task):
         raise UsageError("give exactly one of --url URL or --task MINIWOB_TASK")
     task = WebTask(args.url, args.instruction) if args.url else miniwob_task(args.task)
@@ -113,20 +96,16 @@ def ask_in_terminal(question: str) -> str | None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from agent.chat import main
-
-    return main(args)
+    return chat_main(args)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from agent.ui.app import main
+    from apps.ui.app import main  # starlette and uvicorn: the optional [ui] extra, which app.py asks for
 
     return main(args)
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from agent.viewer import write_viewer
-
     if not Path(args.run_dir).is_dir():
         raise UsageError(f"{args.run_dir}: no such run directory")
     print(write_viewer(args.run_dir))
@@ -134,9 +113,6 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from models import resolve
-    from models.serve import serve_forever, serving
-
     if args.replicas < 1:
         raise UsageError("--replicas must be at least 1")
     replicas = [serving(resolve(args.model, **card_overrides(args))[0]) for _ in range(args.replicas)]
@@ -146,10 +122,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Hand the rest of the command line to the training script (each has its own --help)."""
-    import importlib
+    from train import dagger, grpo, recipe, sft  # torch and the training stack: seconds that only this command pays
 
-    module = importlib.import_module({"sft": "train.sft", "grpo": "train.grpo", "recipe": "train.recipe",
-                                      "dagger": "train.dagger"}[args.stage])
+    module = {"sft": sft, "grpo": grpo, "recipe": recipe, "dagger": dagger}[args.stage]
     sys.argv = [f"screenwise train {args.stage}", *args.rest]
     if args.stage == "sft":
         module.train(module.parse_args(args.rest))
@@ -162,12 +137,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     if args.suite == "desktop":
-        from envs.tasks.desktop import DESKTOP_TASKS
-
         names = list(DESKTOP_TASKS)
     else:
-        from envs.tasks import task_names
-
         names = task_names(args.suite)
     for name in names:
         print(name)
@@ -178,21 +149,6 @@ class UsageError(ValueError):
     """Bad command-line input found after parsing: one line on stderr, exit code 2."""
 
 
-def viewport(text: str) -> tuple[int, int]:
-    """``--viewport WxH`` as (width, height)."""
-    width, _, height = text.partition("x")
-    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1024x768")
-    return int(width), int(height)
-
-
-def port(text: str) -> int:
-    """``--port N``: a TCP port, 0 for any free one."""
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
-    return int(text)
-
-
 def package_version() -> str:
     try:
         return version("screenwise")
@@ -200,34 +156,7 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def card_overrides(args: argparse.Namespace) -> dict:
-    """What ``models.resolve`` takes besides the spec, from ``add_card_args``'s flags (only those given)."""
-    given = {k: getattr(args, k, None) for k in ("card", "prompt", "coord_space", "element_refs")}
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def add_card_args(parser: argparse.ArgumentParser) -> None:
-    """How to prompt the model, when its card (checkpoint, /v1/models) is missing or wrong (models/card.py)."""
-    parser.add_argument("--card", default=None, metavar="FILE", help="a card file replacing the model's own")
-    parser.add_argument("--prompt", default=None, choices=["uitars", "compact"], help="override the card's prompt")
-    parser.add_argument("--coord-space", default=None, choices=["pixels", "qwen25", "relative1000"],
-                        help="override how the model writes coordinates")
-    parser.add_argument("--element-refs", default=None, action=argparse.BooleanOptionalAction,
-                        help="show the model the element list (override the card)")
-
-
-def add_safety_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--allow-domains", default=None, metavar="A,B",
-                        help="sites navigation may reach (a.com also allows www.a.com; file pages are always "
-                             "allowed); default: anywhere")
-    parser.add_argument("--secrets", default=None, metavar="FILE",
-                        help='JSON {"name": "value"} or {"name": {"value": ..., "domains": [...]}}; the instruction '
-                             "says {{secret:name}}; SCREENWISE_SECRET_<NAME> variables work too")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from models import SPEC_HELP
-
     ap = Parser(prog="screenwise", description="An open GUI agent framework.")
     ap.add_argument("--version", action="version", version=f"screenwise {package_version()}")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -267,23 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="the interactive assistant: type instructions, watch, pause, take over")
-    chat.add_argument("--env", choices=["desktop", "browser"], default="desktop",
-                      help="desktop (a private Xvfb with an xterm, or --display/--real-display) | browser")
-    chat.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
-    chat.add_argument("--url", default="", help="browser: the start page")
-    chat.add_argument("--headed", action="store_true", help="browser: show the browser window")
-    chat.add_argument("--viewport", type=viewport, default="1024x768", help="browser: viewport WxH")
-    chat.add_argument("--display", default=None, help="desktop: use this existing X display (:N) instead of a sandbox")
-    chat.add_argument("--real-display", action="store_true", help="desktop: use $DISPLAY instead of a sandbox")
-    chat.add_argument("--launch", action="append", default=None, metavar="CMD",
-                      help="desktop: a program to start (repeatable; default: an xterm in the sandbox)")
-    chat.add_argument("--cwd", default=".", help="desktop: the started programs' working directory")
-    chat.add_argument("--no-ocr", action="store_true", help="desktop: no OCR element list (faster; pixels only)")
-    chat.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
-    chat.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
-    add_card_args(chat)
-    chat.add_argument("--out", default=None, help="trajectory directory (default runs/chat-TIMESTAMP)")
-    add_safety_args(chat)
+    add_chat_args(chat)
     chat.set_defaults(func=cmd_chat)
 
     ui = sub.add_parser("ui", help="the web UI: the assistant live in a browser tab, and the runs under a folder")
@@ -334,11 +247,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agent.safety import SecretsError
-    from envs.base import UnknownTask
-    from models import BackendUnavailable, CardError, SpecError
-    from models.base import ModelError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

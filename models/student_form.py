@@ -20,9 +20,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from agent import actions as A
-from envs.base import ActionError, Element
-from envs.executor import resolve_target
+from core import actions as A
+from core.elements import UNDESCRIBED, element_line, listed_elements
+from core.env import ActionError, Element, resolve_target
 
 SNAP_PIXELS = 4
 
@@ -88,8 +88,6 @@ def listed_lines(actions, obs) -> list[str]:
     Only elements the list describes (by colour: swatches, shapes, icons) are quoted: a text box's line
     (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
     """
-    from agent.memory import UNDESCRIBED, element_line, listed_elements
-
     lines = []
     for action in actions:
         at = getattr(action, "at", None)

@@ -3,7 +3,7 @@
 A run directory is a benchmark (``results.jsonl``, ``plan.json``, ``summary.json``: agent/bench.py) or a set of
 episodes (``episode.jsonl`` files: a chat, ``screenwise run``, the assistant). Nothing here writes to a run:
 a results file still being appended to may end in a torn line, which is skipped, never cut (as the bench's
-own resume does). The episode pages are the static viewer's (agent/viewer.py), rendered at each request, so a
+own resume does). The episode pages are the static viewer's (apps/viewer.py), rendered at each request, so a
 page of a running episode shows every step written so far.
 
 Status: ``finished`` (a benchmark's summary is newer than its results; every episode has its end line),
@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+
+from agent.bench import BenchConfig, summarize
 
 LIVE_SECONDS = 60.0
 """A run written to this recently counts as running: the files do not say whether their writer is alive."""
@@ -50,8 +52,6 @@ def run_detail(root: Path, rel: str, live: Path | None = None) -> dict:
 
 def bench_progress(d: Path) -> dict:
     """A benchmark's progress: episodes done of those planned, success so far, and the per-task table."""
-    from agent.bench import BenchConfig, summarize
-
     plan = _json(d / "plan.json")
     config = _json(d / "config.json")
     records = results_so_far(d / "results.jsonl")

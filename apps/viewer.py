@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from agent import actions as A
-from agent.coords import to_screen
 from agent.trajectory import Trajectory, find_trajectories, read_trajectory
+from core import actions as A
+from core.coords import to_screen
 
 PAGE = "view.html"
 """The episode page's file name, inside each episode directory."""

@@ -1,4 +1,4 @@
-"""The live assistant behind the web page: ``agent.chat.Chat`` with the person's side answered from a tab.
+"""The live assistant behind the web page: ``apps.chat.Chat`` with the person's side answered from a tab.
 
 There is one agent loop, the chat's: ``Chat.run_agent`` runs ``ChatAgent`` with its ``checkpoint`` hook (pause,
 take over, stop), the ``ask_user`` hook (call_user()) and the safety policy's ``confirm`` hook. Here those
@@ -17,10 +17,12 @@ import threading
 import traceback
 from pathlib import Path
 
-from agent import actions as A
-from agent.chat import Chat, Screen, model_and_config
-from agent.coords import to_screen
-from agent.ui.board import Board
+from apps.chat import Chat, Screen, model_and_config
+from apps.ui.board import Board
+from core import actions as A
+from core.coords import to_screen
+from core.env import ActionError, resolve_target
+from envs.tasks import miniwob_task
 
 ENVS = ("browser", "desktop", "miniwob")
 TAKE_OVER = "The screen is yours. Hand it back when you are done; the agent will look again."
@@ -101,8 +103,6 @@ class WebChat(Chat):
             self.screen, self.opened = None, ()
         task = None
         if picks["env"] == "miniwob":
-            from envs.tasks import miniwob_task
-
             task = miniwob_task(picks["task"])
         self.board.publish("note", text=f"opening the {picks['env']} and loading the model {args.model} …")
         self.screen = Screen(args, self.policy, self.out, task=task)
@@ -194,9 +194,6 @@ class WebChat(Chat):
 
 def marks_for(actions: list[str], space: str, size: tuple[int, int], elements: list) -> list[dict]:
     """Where each action lands, in screenshot pixels: a point, or the box of the element it names."""
-    from envs.base import ActionError
-    from envs.executor import resolve_target
-
     marks = []
     for text in actions:
         try:

@@ -2,7 +2,7 @@
 
 Every action the model can write parses into exactly one of these classes, and every env executes them.
 Points are integer pixels in *screen* space (the env's screenshot) once they reach an env; a model's own
-coordinate space is converted before that (see ``agent/coords.py``). Wherever an action takes a point it
+coordinate space is converted before that (see ``core/coords.py``). Wherever an action takes a point it
 may instead hold an :class:`ElementRef`, which the env resolves against the current observation.
 
 Each class docstring is two parts: a one-line description, then ``Example:`` and a line in the action

@@ -2,7 +2,7 @@
 
 Risky actions (each a ``kind`` of :class:`Verdict`):
 
-- ``shell``: typing a shell command that is risky by class, read as bash reads it (agent/shell_gate.py,
+- ``shell``: typing a shell command that is risky by class, read as bash reads it (envs/shell_gate.py,
   docs/safety.md): deleting or overwriting files, privilege, inline code, a computed command name, packages,
   services and power, downloads that write or run, destructive git, or a line the gate cannot read;
 - ``hotkey``: system key combinations (ctrl+alt+delete, ctrl+alt+F1…F12, alt+sysrq, super/meta, alt+F4 …);
@@ -13,7 +13,7 @@ Risky actions (each a ``kind`` of :class:`Verdict`):
 What happens to a risky action: with a ``confirm`` callback (an interactive session) the person is asked, and
 the action runs only if they say yes; without one (benchmarks, scripts) it is denied. A denied action is not
 run; its reason comes back to the model as the observation's ``last_action_error``, the same path as any
-action that failed (:class:`ActionRefused` is an :class:`envs.base.ActionError`).
+action that failed (:class:`ActionRefused` is an :class:`core.env.ActionError`).
 
 Secrets. An instruction holds a placeholder, ``{{secret:NAME}}``; the model only ever sees and writes the
 placeholder. The env swaps in the value when it types (``type(content='{{secret:NAME}}')``), and nowhere else:
@@ -42,10 +42,10 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from PIL import ImageDraw
 
-from agent import actions as A
-from agent.shell_gate import shell_risk
-from envs.base import ActionError, Observation
+from core import actions as A
+from core.env import ActionError, Observation
 from envs.executor import key_names
+from envs.shell_gate import shell_risk
 
 PLACEHOLDER = re.compile(r"\{\{secret:([A-Za-z0-9_]+)\}\}")
 SECRET_ENV_PREFIX = "SCREENWISE_SECRET_"

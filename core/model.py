@@ -2,7 +2,7 @@
 
 Messages are ``[{"role": "system"|"user"|"assistant", "content": str | list[part]}]`` where a part is
 ``{"type": "text", "text": ...}`` or ``{"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}``.
-``models.messages`` converts PIL images to and from such parts.
+``core.messages`` converts PIL images to and from such parts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Generation:
 
 class Model(Protocol):
     name: str
-    coord_space: str  # "pixels" | "qwen25" | "relative1000": how this model writes coordinates (agent/coords.py)
+    coord_space: str  # "pixels" | "qwen25" | "relative1000": how this model writes coordinates (core/coords.py)
 
     def generate(self, messages: list[dict], n: int = 1, temperature: float = 0.0,
                  max_tokens: int = 256) -> list[Generation]: ...

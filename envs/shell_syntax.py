@@ -1,4 +1,4 @@
-"""Reading a typed command line the way bash would, far enough to judge what it runs (agent/shell_gate.py).
+"""Reading a typed command line the way bash would, far enough to judge what it runs (envs/shell_gate.py).
 
 The reader covers what people type at a prompt: words with every kind of quoting (``'…'``, ``"…"``, ``$'…'``,
 backslashes), parameter expansion, command substitution (``$(…)`` and backticks), process substitution

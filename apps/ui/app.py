@@ -33,9 +33,15 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from agent.ui.assistant import ENVS, Busy, WebChat
-from agent.ui.board import Board, scrub
-from agent.ui.runs import inside, list_runs, run_detail
+from agent.flags import Parser
+from agent.trajectory import find_trajectories, read_trajectory
+from apps.chat import add_chat_args
+from apps.ui.assistant import ENVS, Busy, WebChat
+from apps.ui.board import Board, scrub
+from apps.ui.runs import inside, list_runs, run_detail
+from apps.viewer import episode_page, index_page, write_viewer
+from apps.viewer import PAGE as EPISODE_PAGE
+from envs.safety import SafetyPolicy, load_secrets
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "screenwise_ui"
@@ -125,10 +131,8 @@ class UI:
 
     def chat_args(self, picks: dict) -> argparse.Namespace:
         """A tab's picks as ``screenwise chat`` options, on top of this server's defaults."""
-        from agent.cli import build_parser
-
         a = self.args
-        argv = ["chat", "--env", "desktop" if picks["env"] == "desktop" else "browser", "--model", picks["model"],
+        argv = ["--env", "desktop" if picks["env"] == "desktop" else "browser", "--model", picks["model"],
                 "--max-steps", str(a.max_steps), "--max-seconds", str(a.max_seconds), "--url", picks.get("url", ""),
                 "--viewport", "500x320" if picks["env"] == "miniwob" else "{}x{}".format(*a.viewport)]
         argv += ["--no-ocr"] * a.no_ocr
@@ -136,7 +140,9 @@ class UI:
             argv += [flag, str(value)] if value is not None else []
         if a.element_refs is not None:
             argv.append("--element-refs" if a.element_refs else "--no-element-refs")
-        return build_parser().parse_args(argv)
+        parser = Parser(prog="screenwise chat")
+        add_chat_args(parser)
+        return parser.parse_args(argv)
 
     # -- pages and the stream ------------------------------------------------------------------------------
     async def config(self, request: Request) -> Response:
@@ -236,9 +242,6 @@ class UI:
 
     async def run_file(self, request: Request) -> Response:
         """An episode page or index rendered now (so a running one shows every step so far), or a screenshot."""
-        from agent.trajectory import find_trajectories, read_trajectory
-        from agent.viewer import PAGE, episode_page, index_page
-
         rel = request.path_params["path"]
         try:
             path = inside(self.root, rel)
@@ -246,7 +249,7 @@ class UI:
             return _error(404, "no such file")
         if path.suffix == ".png" and path.is_file():
             return FileResponse(path, headers={"Cache-Control": "no-cache"})
-        if path.name == PAGE and (path.parent / "episode.jsonl").is_file():
+        if path.name == EPISODE_PAGE and (path.parent / "episode.jsonl").is_file():
             page = episode_page(read_trajectory(path.parent), {"index": "/runs?run=" + rel.split("/", 1)[0]})
         elif path.name == "index.html" and path.parent.is_dir():
             page = index_page(path.parent, [read_trajectory(p) for p in find_trajectories(path.parent)], [])
@@ -318,7 +321,6 @@ def main(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError as e:
         raise SystemExit("screenwise ui needs its server: pip install 'screenwise[ui]'") from e
-    from agent.safety import SafetyPolicy, load_secrets
 
     policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=load_secrets(args.secrets))
     ui = UI(args, policy)
@@ -350,7 +352,5 @@ def main(args: argparse.Namespace) -> int:
     finally:
         ui.chat.close()
         if ui.chat.runs:
-            from agent.viewer import write_viewer
-
             print(f"viewer: {write_viewer(ui.chat.out)}", flush=True)
     return 0

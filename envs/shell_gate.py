@@ -1,6 +1,6 @@
 """The shell gate: what a typed command line would do, judged by class rather than by its words.
 
-The line is read with :mod:`agent.shell_syntax` (quotes removed, substitutions and groups opened up), and every
+The line is read with :mod:`envs.shell_syntax` (quotes removed, substitutions and groups opened up), and every
 simple command in it (pipeline stages, commands inside ``$(…)``, backticks, ``<(…)``, function bodies, the
 code handed to ``bash -c``, ``ssh``, ``watch``, ``alias``) is judged on its own, after the wrappers that only
 run it (``env``, ``nice``, ``timeout``, ``xargs``, ``find -exec`` …) are looked through. Each redirection is
@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable
 
-from agent.shell_syntax import Command, Incomplete, Script, ShellSyntaxError, Word, parse
+from envs.shell_syntax import Command, Incomplete, Script, ShellSyntaxError, Word, parse
 
 CLASSES = {
     "delete": "deleting, moving over or truncating files (also disk tools that erase a device)",

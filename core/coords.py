@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
-from agent.actions import Point
+from core.actions import Point
 
 SPACES = ("qwen25", "relative1000", "pixels")
 

@@ -8,7 +8,7 @@ the terminal, step by step. The person stays in charge:
   the agent is told and looks again), or stop.
 - **call_user()** hands control to the person: the agent's question is shown, and the typed answer goes back
   to the model (the screen is looked at afresh, in case the person changed it).
-- **Safety** (``agent/safety.py``): every risky action is shown and waits for a y/n answer.
+- **Safety** (``envs/safety.py``): every risky action is shown and waits for a y/n answer.
 
 Each instruction is one run of the agent loop on the same, still open, screen; its trajectory goes to
 ``OUT/001/``, ``OUT/002/`` … and the viewer of them all to ``OUT/index.html`` when the chat ends.
@@ -16,6 +16,7 @@ Each instruction is one run of the agent loop on the same, still open, screen; i
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import signal
@@ -25,7 +26,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from agent.loop import Agent, AgentConfig
+from agent.loop import Agent, AgentConfig, config_for
+from apps.options import add_card_args, add_safety_args, card_overrides, viewport
+from apps.viewer import write_viewer
+from envs.browser import Browser, BrowserEnv
+from envs.desktop import DesktopEnv, _stop_all
+from envs.safety import SafetyPolicy, load_secrets
+from models import SPEC_HELP, resolve
 
 BANNER = ("Type an instruction and press Enter. While the agent works, Ctrl-C pauses it "
           "(then: resume, take over, or stop). 'quit' or Ctrl-D leaves.")
@@ -81,8 +88,6 @@ class LiveDesktop:
         return 0.0, False, {}
 
     def stop(self) -> None:
-        from envs.desktop import _stop_all
-
         _stop_all(self._procs)
 
 
@@ -142,8 +147,6 @@ class Chat:
             if instruction:
                 self.work_on(instruction)
         if self.runs:
-            from agent.viewer import write_viewer
-
             say(f"viewer: {write_viewer(self.out)}")
         return 0
 
@@ -159,7 +162,7 @@ class Chat:
 
     def run_agent(self, instruction: str):
         """One instruction: one run of the agent loop on the open screen, with this chat's hooks. The web UI
-        (agent/ui/) calls it from a worker thread, where no signal handler can be installed."""
+        (apps/ui/) calls it from a worker thread, where no signal handler can be installed."""
         self.runs += 1
         instruction = self.env.safety.redact(instruction)  # a value typed by mistake reaches the model as its name
         self.task.instruction = instruction
@@ -224,10 +227,28 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def print_event(kind: str, data: dict) -> None:
+    """The live stream of a run: thoughts and actions as they happen."""
+    if kind == "start":
+        print(f"Task: {data['instruction']}", flush=True)
+    elif kind == "act":  # a decision, shown before it runs
+        print(f"[step {data['index']}] Thought: {data.get('thought') or '-'}", flush=True)
+        print(f"          Action: {' | '.join(data['actions'])}", flush=True)
+        for cue in data.get("feedback") or []:
+            print(f"          Feedback: {cue}", flush=True)
+    elif kind == "step":  # the turn is over: what went wrong, if anything
+        if data.get("error"):
+            print(f"[step {data['index']}] Parse error: {data['error'].splitlines()[0]}", flush=True)
+        if data.get("action_error"):
+            print(f"          Error: {data['action_error']}", flush=True)
+    elif kind == "end":
+        print(f"Result: {data['status']} (success={data['success']}, reward={data['reward']}, "
+              f"steps={data['steps']}, {data['seconds']} s)" + (f" answer: {data['answer']}" if data["answer"] else ""),
+              flush=True)
+
+
 def stream(kind: str, data: dict) -> None:
     """The live stream: ``screenwise run``'s, with an ending that does not speak of rewards (a chat has none)."""
-    from agent.cli import print_event
-
     if kind != "end":
         print_event(kind, data)
         return
@@ -250,15 +271,11 @@ class Screen:
 
     def _open(self, args, policy, out: Path, task) -> None:
         if args.env == "browser":
-            from envs.browser import Browser, BrowserEnv
-
             self.task = task or LivePage(args.url or "")
             self.browser = Browser(headless=not args.headed)
             self.env = BrowserEnv(self.task, browser=self.browser, max_steps=args.max_steps, safety=policy,
                                   downloads_dir=out / "downloads", viewport=args.viewport)
         else:
-            from envs.desktop import DesktopEnv
-
             programs = [shlex.split(cmd) for cmd in args.launch] if args.launch is not None else (
                 [] if args.display or args.real_display else
                 [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
@@ -280,10 +297,6 @@ class Screen:
 
 def model_and_config(args, env):
     """The model ``--model`` names and the agent config its card asks for, with the chat's budgets and action set."""
-    from agent.cli import card_overrides
-    from agent.loop import config_for
-    from models import resolve
-
     model, card = resolve(args.model, env=env, **card_overrides(args))
     cfg = config_for(card)
     cfg.max_seconds = args.max_seconds  # the step budget is the env's (Screen gives it --max-steps)
@@ -291,10 +304,30 @@ def model_and_config(args, env):
     return model, cfg
 
 
+def add_chat_args(parser: argparse.ArgumentParser) -> None:
+    """``screenwise chat``'s options; the web UI reads a tab's picks with the same ones."""
+    parser.add_argument("--env", choices=["desktop", "browser"], default="desktop",
+                        help="desktop (a private Xvfb with an xterm, or --display/--real-display) | browser")
+    parser.add_argument("--model", default="embedded", help=f"a model spec: {SPEC_HELP}")
+    parser.add_argument("--url", default="", help="browser: the start page")
+    parser.add_argument("--headed", action="store_true", help="browser: show the browser window")
+    parser.add_argument("--viewport", type=viewport, default="1024x768", help="browser: viewport WxH")
+    parser.add_argument("--display", default=None,
+                        help="desktop: use this existing X display (:N) instead of a sandbox")
+    parser.add_argument("--real-display", action="store_true", help="desktop: use $DISPLAY instead of a sandbox")
+    parser.add_argument("--launch", action="append", default=None, metavar="CMD",
+                        help="desktop: a program to start (repeatable; default: an xterm in the sandbox)")
+    parser.add_argument("--cwd", default=".", help="desktop: the started programs' working directory")
+    parser.add_argument("--no-ocr", action="store_true", help="desktop: no OCR element list (faster; pixels only)")
+    parser.add_argument("--max-steps", type=int, default=30, help="turns per instruction")
+    parser.add_argument("--max-seconds", type=float, default=1800.0, help="wall-clock budget per instruction")
+    add_card_args(parser)
+    parser.add_argument("--out", default=None, help="trajectory directory (default runs/chat-TIMESTAMP)")
+    add_safety_args(parser)
+
+
 def main(args) -> int:
     """``screenwise chat``: build the env, the safety policy and the model from the command line, then talk."""
-    from agent.safety import SafetyPolicy, load_secrets
-
     secrets = load_secrets(args.secrets)
     policy = SafetyPolicy(allow_domains=args.allow_domains, secrets=secrets, confirm=confirm)
     out = Path(args.out or time.strftime("runs/chat-%Y%m%d-%H%M%S"))
