@@ -4,10 +4,10 @@ Data leaves as ``DIR/results.jsonl`` (one line per finished episode, appended th
 ``DIR/summary.json``, ``DIR/success.png`` and a table on stdout. Rerunning the same command skips the
 (task, seed) pairs already in ``results.jsonl``, so a killed run resumes where it stopped.
 
-Parallelism: ``workers`` threads, each with its own page in one shared browser (see envs/browser.py), or
-Ray actors that each own a browser (``ray_address``). A crashed Chromium is relaunched and the episode is
-retried once; a dead Ray actor is replaced and its episode retried once; an episode that still fails is
-recorded with its ``error``.
+Episodes are played by the shared episode runner (agent/runner.py): ``workers`` threads, each with its own page
+in one shared browser (see envs/browser.py) that it keeps for the whole run, or Ray actors that each own a
+browser (``ray_address``). A crashed Chromium is relaunched and the episode is retried once; a dead Ray actor is
+restarted and its episodes played again; an episode that still fails is recorded with its ``error``.
 
 Failures come in two kinds (``error_kind``). An ``infrastructure`` error (Chromium died twice, a Ray actor
 died, the model server could not be reached) says nothing about the policy: a resumed run drops that record
@@ -17,24 +17,24 @@ and plays the episode again. Any other error, and any episode the policy simply 
 from __future__ import annotations
 
 import json
-import queue
-import random
-import threading
 import time
-import traceback
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Callable
 
+from agent.loop import ModelPolicy
+from agent.runner import INFRASTRUCTURE, Job, RayPool, StepPolicy, ThreadPool, failed_record  # noqa: F401
 from core import actions as A
-from envs.browser import Browser, BrowserCrashed, BrowserEnv
+from core.env import MAX_STEPS
+from envs.browser import Browser, BrowserEnv
 from envs.tasks import resolve_tasks
 from models import needs_env
 
 RESULT_FIELDS = ("task", "seed", "success", "reward", "steps", "seconds", "error")
-INFRASTRUCTURE = "infrastructure"  # error_kind of a failure that is not the policy's: a resumed run retries it
-INFRASTRUCTURE_ERRORS = ("browser crashed", "ray worker failed", "model server")  # older records had no kind
+INFRASTRUCTURE_ERRORS = ("browser crashed", "env crashed", "ray worker failed", "model server")  # older records
+# had no kind
 
 
 @dataclass
@@ -49,9 +49,10 @@ class BenchConfig:
     seed_offset: int = 0
     """First seed; seeds are seed_offset .. seed_offset + seeds - 1."""
     workers: int = 1
-    """Parallel episodes (threads sharing one browser)."""
-    max_steps: int = 10
-    """Turns per episode; the episode is truncated (a failure) after this many."""
+    """Parallel episodes (threads sharing one browser, or Ray actors)."""
+    max_steps: int = MAX_STEPS
+    """Turns per episode, given to the env, which owns the budget; the episode is truncated (a failure) after
+    this many."""
     out: str = "runs/bench"
     """Output directory: results.jsonl, summary.json, success.png."""
     task_dir: str | None = None
@@ -84,49 +85,7 @@ def random_policy(task, obs, page, rng):
     return f"Click at ({x}, {y}).", A.Click((x, y))
 
 
-POLICIES: dict[str, Callable] = {"teacher": teacher_policy, "random": random_policy}
-
-
-def play_episode(env: BrowserEnv, task, seed: int, policy: Callable) -> dict:
-    """Run one episode to its end and return its result record (without retries)."""
-    t0 = time.perf_counter()
-    rng = random.Random(f"{task.id}:{seed}")
-    obs, _ = env.reset(seed, options={"task": task})
-    reward, steps, done = 0.0, 0, False
-    while not done:
-        _thought, action = policy(task, obs, env.page, rng)
-        obs, reward, terminated, truncated, _ = env.step(action)
-        steps += 1
-        done = terminated or truncated
-    return {"task": task.id, "seed": seed, "success": reward > 0, "reward": reward, "steps": steps,
-            "seconds": round(time.perf_counter() - t0, 4), "error": ""}
-
-
-def run_with_retry(env: BrowserEnv, task, seed: int, policy: Callable) -> dict:
-    """One episode; a browser crash gets one retry, and anything else is recorded as the episode's error."""
-    for attempt in (1, 2):
-        t0 = time.perf_counter()
-        try:
-            if hasattr(policy, "run_episode"):
-                record = policy.run_episode(env, task, seed)
-            else:
-                record = play_episode(env, task, seed, policy)
-            if attempt == 2:
-                record["retried"] = True
-            return record
-        except Exception as e:
-            if isinstance(e, BrowserCrashed) or not env.browser.alive:  # Chromium died under the episode
-                error, kind = f"browser crashed (attempt {attempt}): {e}", INFRASTRUCTURE
-                continue
-            # a policy or page bug: recorded, not fatal to the run
-            error, kind = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}", "episode"
-            break
-    return failed_record(task.id, seed, error, kind, time.perf_counter() - t0)
-
-
-def failed_record(task_id: str, seed: int, error: str, kind: str, seconds: float = 0.0) -> dict:
-    return {"task": task_id, "seed": seed, "success": False, "reward": 0.0, "steps": 0,
-            "seconds": round(seconds, 4), "error": error.strip()[:2000], "error_kind": kind}
+POLICIES = {"teacher": StepPolicy(teacher_policy), "random": StepPolicy(random_policy)}
 
 
 def is_infrastructure_error(record: dict) -> bool:
@@ -183,22 +142,16 @@ def check_run_config(out: Path, cfg: BenchConfig) -> None:
 # -- running -------------------------------------------------------------------------------------------------
 
 def make_policy(cfg: BenchConfig):
-    """A step function ``(task, obs, page, rng) -> (thought, action)``, or a model policy whose
-    ``run_episode`` drives the whole episode through the agent loop."""
+    """A step policy (teacher, random: agent/runner.py ``StepPolicy``), or a model policy whose ``run_episode``
+    drives the whole episode through the agent loop."""
     if cfg.policy in POLICIES:
         return POLICIES[cfg.policy]
-    if cfg.policy.startswith("model:"):  # the teacher as a Model, through the agent loop
-        cfg = BenchConfig(**{**cfg.__dict__, "policy": cfg.policy.removeprefix("model:")})
-    from agent.loop import ModelPolicy
-
-    return ModelPolicy(cfg.policy, out_dir=cfg.out, **cfg.extra)
+    return ModelPolicy(cfg.policy.removeprefix("model:"), out_dir=cfg.out, **cfg.extra)  # model:teacher: the
+    # teacher as a Model, through the agent loop
 
 
 def run_bench(cfg: BenchConfig, policy=None) -> dict:
     """Run (or resume) a benchmark. ``policy`` overrides the one ``cfg.policy`` names (e.g. DAgger's)."""
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    check_run_config(out, cfg)
     # By default a user's task directory runs every page (its pages need no teacher), the package those with one.
     spec = cfg.tasks or ("all" if cfg.task_dir else "teachers")
     tasks = resolve_tasks(spec, cfg.task_dir)
@@ -207,6 +160,35 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
         if missing and spec != "all":
             raise SystemExit(f"no teacher for: {', '.join(missing)} (use --tasks teachers)")
         tasks = [t for t in tasks if t.has_teacher]
+    policy = policy or make_policy(cfg)
+    return run_episodes(cfg, tasks, partial(browser_pool, cfg, policy))
+
+
+@contextmanager
+def browser_pool(cfg: BenchConfig, policy):
+    """The runner's pool for a browser bench: Ray actors (``cfg.ray_address``; each makes ``cfg``'s policy), or
+    threads with a page each in one Chromium. Screenshots are taken only for a policy that reads them."""
+    env_options = {"max_steps": cfg.max_steps, "screenshot": getattr(policy, "needs_screenshot", False)}
+    if cfg.ray_address:
+        pool, browser = RayPool(partial(BrowserEnv, **env_options), partial(make_policy, cfg), cfg.workers,
+                                cfg.ray_address), None
+    else:
+        browser = Browser()
+        pool = ThreadPool(partial(BrowserEnv, browser=browser, **env_options), policy, cfg.workers)
+    try:
+        yield pool
+    finally:
+        pool.close()
+        if browser is not None:
+            browser.close()
+
+
+def run_episodes(cfg: BenchConfig, tasks: list, open_pool) -> dict:
+    """Play (or resume) every (task, seed) of ``cfg`` on the pool ``open_pool()`` opens (a context manager, entered
+    only when something is left to play), each record appended to results.jsonl the moment it ends."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    check_run_config(out, cfg)
     seeds = range(cfg.seed_offset, cfg.seed_offset + cfg.seeds)
     # The asked episodes, for readers of a run still going (the web UI's progress bar); summary.json ends it.
     (out / "plan.json").write_text(json.dumps({"tasks": [t.id for t in tasks], "seeds": [seeds.start, seeds.stop - 1],
@@ -214,22 +196,20 @@ def run_bench(cfg: BenchConfig, policy=None) -> dict:
     results_path = out / "results.jsonl"
     previous = drop_infrastructure_errors(results_path)  # those episodes are played again
     done = {(r["task"], r["seed"]) for r in previous}
-    todo = [(t, s) for t in tasks for s in seeds if (t.id, s) not in done]  # task-major: pages load rarely
+    todo = [Job(t, s) for t in tasks for s in seeds if (t.id, s) not in done]
 
-    t0 = time.perf_counter()
-    new = []
-    with open(results_path, "a") as sink:
-        def record(r: dict) -> None:
-            sink.write(json.dumps(r) + "\n")
-            sink.flush()
-            new.append(r)
-
-        if todo:
-            if cfg.ray_address:
-                _run_ray(cfg, todo, record)
-            else:
-                _run_threads(cfg, todo, record, policy or make_policy(cfg))
-    return finish_run(out, cfg, [t.id for t in tasks], seeds, len(new), time.perf_counter() - t0)
+    t0, new = time.perf_counter(), 0
+    if todo:
+        with open(results_path, "a") as sink, open_pool() as pool, _progress(len(todo), cfg.quiet) as bar:
+            wins = 0
+            for _, r in pool.run(todo):
+                sink.write(json.dumps(r) + "\n")  # only this thread writes: a result is never written twice
+                sink.flush()
+                new += 1
+                wins += r["success"]
+                bar.set_postfix_str(f"{r['task']} success={wins / new:.0%}", refresh=False)
+                bar.update()
+    return finish_run(out, cfg, [t.id for t in tasks], seeds, new, time.perf_counter() - t0)
 
 
 def finish_run(out: Path, cfg: BenchConfig, task_ids: list[str], seeds, new_episodes: int, seconds: float) -> dict:
@@ -246,127 +226,6 @@ def _progress(total: int, quiet: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, disable=quiet, unit="ep", dynamic_ncols=True, desc="bench")
-
-
-def _run_threads(cfg: BenchConfig, todo: list, record: Callable, policy) -> None:
-    browser = Browser()
-    work: queue.Queue = queue.Queue()
-    for item in todo:
-        work.put(item)
-    results: queue.Queue = queue.Queue()
-
-    def worker():
-        env = None
-        try:
-            while True:
-                try:
-                    task, seed = work.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    env = env or _new_env(browser, cfg, policy)
-                    results.put(run_with_retry(env, task, seed, policy))
-                except Exception as e:  # even the env could not be made: record it; never leave a pair out
-                    results.put(failed_record(task.id, seed, f"browser crashed (no page): {e}", INFRASTRUCTURE))
-        finally:
-            if env is not None:
-                env.close()
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, cfg.workers))]
-    for t in threads:
-        t.start()
-    bar, wins = _progress(len(todo), cfg.quiet), 0
-    try:
-        for n in range(1, len(todo) + 1):
-            r = results.get()
-            record(r)  # only this thread writes: a result is never written twice
-            wins += r["success"]
-            bar.set_postfix_str(f"{r['task']} success={wins / n:.0%}", refresh=False)
-            bar.update()
-    finally:
-        bar.close()
-        for t in threads:
-            t.join(timeout=30)
-        browser.close()
-
-
-def _new_env(browser: Browser, cfg: BenchConfig, policy) -> BrowserEnv:
-    """A worker's env; when Chromium is down at that moment, relaunch it and try once more."""
-    try:
-        return BrowserEnv(browser=browser, max_steps=cfg.max_steps, screenshot=getattr(policy, "needs_screenshot", False))
-    except Exception:
-        browser.restart_if_dead(browser.generation)
-        return BrowserEnv(browser=browser, max_steps=cfg.max_steps, screenshot=getattr(policy, "needs_screenshot", False))
-
-
-def _run_ray(cfg: BenchConfig, todo: list, record: Callable) -> None:
-    """Episodes on Ray actors, each owning a browser: a local Ray, or a cluster at ``cfg.ray_address``."""
-    try:
-        import ray
-    except ImportError as e:
-        raise SystemExit("--ray needs Ray: pip install 'screenwise[ray]'") from e
-
-    if not ray.is_initialized():
-        address = None if cfg.ray_address in ("local", "auto-local") else cfg.ray_address
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 num_cpus=None if address else max(2, cfg.workers))
-
-    @ray.remote(num_cpus=1)
-    class EpisodeActor:
-        def __init__(self, cfg: BenchConfig):
-            self.policy = make_policy(cfg)
-            self.env = BrowserEnv(max_steps=cfg.max_steps,
-                                  screenshot=getattr(self.policy, "needs_screenshot", False))
-            self.tasks = {t.id: t for t in resolve_tasks("all", cfg.task_dir)} if cfg.task_dir else {}
-
-        def run(self, task_id: str, seed: int) -> dict:
-            from envs.tasks import miniwob_task
-
-            task = self.tasks.get(task_id) or miniwob_task(task_id)
-            return run_with_retry(self.env, task, seed, self.policy)
-
-    actors = [EpisodeActor.remote(cfg) for _ in range(max(1, cfg.workers))]
-    pending, items = {}, [(task, seed, 1) for task, seed in todo]  # (task, seed, attempt)
-    bar = _progress(len(todo), cfg.quiet)
-
-    replacements = {}
-
-    def replace(dead):
-        """The actor standing in for a dead one (made once, however many of its episodes come back failed)."""
-        if dead not in replacements:
-            replacements[dead] = EpisodeActor.remote(cfg)
-            actors[actors.index(dead)] = replacements[dead]
-        return replacements[dead]
-
-    def submit(actor):
-        task, seed, attempt = items.pop(0)
-        pending[actor.run.remote(task.id, seed)] = (actor, task, seed, attempt)
-
-    try:
-        for actor in actors:
-            for _ in range(2):  # two in flight per actor hides the round trip
-                if items:
-                    submit(actor)
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            actor, task, seed, attempt = pending.pop(ready[0])
-            try:
-                r = ray.get(ready[0])
-            except Exception as e:  # the actor itself died: a fresh one takes its place and its episodes
-                actor = replace(actor)
-                if attempt == 1:
-                    items.insert(0, (task, seed, 2))
-                    submit(actor)
-                    continue
-                r = failed_record(task.id, seed, f"ray worker failed: {e}", INFRASTRUCTURE)
-            record(r)
-            bar.update()
-            if items:
-                submit(actor)
-    finally:
-        bar.close()
-        for actor in actors:
-            ray.kill(actor)
 
 
 # -- reporting -----------------------------------------------------------------------------------------------

@@ -32,8 +32,8 @@ NO_EFFECT = ("Your last action changed nothing on the screen. Check that it hit 
 
 @dataclass
 class AgentConfig:
-    max_steps: int = 15
-    """Turns, parse failures included."""
+    """How the agent runs. Its step budget is the env's (``env.max_steps``: turns, parse failures included)."""
+
     max_seconds: float = 300.0
     """Wall-clock budget for one run."""
     keep_images: int = 5
@@ -145,7 +145,7 @@ class Agent:
         st, status, reward, answer, step, error = _State(), "", 0.0, "", 0, ""
         self.on_event("start", {"instruction": instruction})
         while not status:
-            if step >= cfg.max_steps:
+            if step >= self.env.max_steps:
                 status = "step_budget"
                 break
             if time.monotonic() - t0 > cfg.max_seconds:
@@ -309,8 +309,7 @@ class ModelPolicy:
     def run_episode(self, env, task, seed: int) -> dict:
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed) if self.out_dir else None
         model = self.model_for(env)
-        cfg = AgentConfig(**{**self.config.__dict__, "max_steps": env.max_steps,
-                             **({"action_set": self.action_set} if self.action_set else {})})
+        cfg = AgentConfig(**{**self.config.__dict__, **({"action_set": self.action_set} if self.action_set else {})})
         result = Agent(model, env, cfg, out_dir=out).run(seed=seed, task=task)
         record = {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
                   "steps": result.steps, "seconds": result.seconds, "error": "", "status": result.status}

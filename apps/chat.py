@@ -273,7 +273,7 @@ class Screen:
         if args.env == "browser":
             self.task = task or LivePage(args.url or "")
             self.browser = Browser(headless=not args.headed)
-            self.env = BrowserEnv(self.task, browser=self.browser, max_steps=10**6, safety=policy,
+            self.env = BrowserEnv(self.task, browser=self.browser, max_steps=args.max_steps, safety=policy,
                                   downloads_dir=out / "downloads", viewport=args.viewport)
         else:
             programs = [shlex.split(cmd) for cmd in args.launch] if args.launch is not None else (
@@ -281,7 +281,7 @@ class Screen:
                 [["xterm", "-geometry", "100x30+30+30", "-fa", "DejaVu Sans Mono", "-fs", "11"]])
             self.task = LiveDesktop(programs, cwd=args.cwd)
             self.env = DesktopEnv(self.task, display=args.display, real_display=args.real_display,
-                                  max_steps=10**6, ocr=not args.no_ocr, safety=policy)
+                                  max_steps=args.max_steps, ocr=not args.no_ocr, safety=policy)
 
     def where(self, args) -> str:
         return f"display {self.env.display}" if args.env == "desktop" else (args.url or "a blank page")
@@ -299,7 +299,7 @@ def model_and_config(args, env):
     """The model ``--model`` names and the agent config its card asks for, with the chat's budgets and action set."""
     model, card = resolve(args.model, env=env, **card_overrides(args))
     cfg = config_for(card)
-    cfg.max_steps, cfg.max_seconds = args.max_steps, args.max_seconds
+    cfg.max_seconds = args.max_seconds  # the step budget is the env's (Screen gives it --max-steps)
     cfg.action_set = "desktop" if args.env == "desktop" else "browser"
     return model, cfg
 

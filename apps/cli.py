@@ -77,7 +77,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         model, card = resolve(args.model, env=env, **card_overrides(args))
         cfg = config_for(card)  # the prompt the model's card asks for
-        cfg.max_steps = args.max_steps
         agent = Agent(model, env, cfg, out_dir=args.out, on_event=print_event, ask_user=ask_in_terminal)
         result = agent.run(args.instruction or None, seed=args.seed)
     finally:

@@ -1,6 +1,6 @@
 """GRPO iteration speed, side by side in one run: one-call-at-a-time rollouts vs lockstep, unpacked vs packed updates.
 
-Rollouts: the same (task, seed) groups are played by the embedded model through train.rollout.rollout_threads, with
+Rollouts: the same (task, seed) groups are played by the embedded model through train.rollout.play_groups, with
 the model behind agent.loop._Serialized (each call decoded alone, as train.grpo did before run 5) and behind
 train.lockstep.LockstepBatcher (calls with the same prompt share one n-row decode), alternating, ``--repeats``
 times each. Updates: the informative groups of one rollout become samples; one full update over them runs with
@@ -23,6 +23,7 @@ import os
 import random
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,13 +48,14 @@ def main(argv=None) -> dict:
 
     from agent.loop import AgentConfig, _Serialized, config_for
     from models.card import Card
+    from agent.runner import ThreadPool
     from envs.browser import Browser, BrowserEnv
     from envs.tasks import resolve_tasks
     from models import EMBEDDED_DIR
     from train import grpo as G
     from train.checkpoints import load_policy
     from train.packing import Unit, pack_samples
-    from train.rollout import rollout_threads
+    from train.rollout import SamplingPolicy, play_groups
     from train.lockstep import LockstepBatcher
 
     torch.set_num_threads(1)
@@ -61,26 +63,29 @@ def main(argv=None) -> dict:
     args = G.Args(init=str(path), max_steps=8, threads=1, lr=1e-4, minibatch=0, scale_std=False, eps_high=0.28)
     policy, _ = load_policy(args, path, str(path))
     config = config_for(Card.of_directory(path) or Card())
-    config = AgentConfig(**{**config.__dict__, "max_steps": 8, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
+    config = AgentConfig(**{**config.__dict__, "temperature": 1.0, "max_tokens": 128, "best_of": 1})
     tasks = resolve_tasks(a.tasks)
-    jobs = [(p, g, tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts) for g in range(a.group)]
+    prompts = [(tasks[p % len(tasks)], a.seed_offset + p) for p in range(a.prompts)]
+    jobs = [(p, g) for p in range(a.prompts) for g in range(a.group)]
     browser = Browser()
     lockstep_workers = a.group * max(1, 16 // a.group)
-    envs = [BrowserEnv(browser=browser, max_steps=8) for _ in range(max(a.serial_workers, lockstep_workers))]
+    workers = {"serialized": a.serial_workers, "lockstep": lockstep_workers}
+    pools = {name: ThreadPool(partial(BrowserEnv, browser=browser, max_steps=8), None, n, by_task=False)
+             for name, n in workers.items()}
     rollout = {"serialized": [], "lockstep": []}
     episodes = None
     try:
         for _ in range(a.repeats):
             for name in rollout:
                 generator = _Serialized(policy) if name == "serialized" else LockstepBatcher(policy)
-                pages = envs[:a.serial_workers] if name == "serialized" else envs[:lockstep_workers]
+                pools[name].policy = SamplingPolicy(generator, config)
                 t0 = time.perf_counter()
-                played = rollout_threads(generator, pages, config, jobs, None)
+                played = play_groups(pools[name], prompts, a.group)
                 rollout[name].append(len(played) / (time.perf_counter() - t0))
                 episodes = played
     finally:
-        for env in envs:
-            env.close()
+        for pool in pools.values():
+            pool.close()
         browser.close()
 
     samples = []

@@ -42,8 +42,18 @@ class Observation:
     last_action_error: str = ""
 
 
+MAX_STEPS = 10
+"""The step budget of an episode unless its env is given another: the env owns it (``max_steps``), and the agent
+loop and the episode runner read it from there."""
+
+
 class ActionError(Exception):
     """An action could not be carried out (unknown element, nothing there). The model sees the message."""
+
+
+class EnvCrashed(RuntimeError):
+    """The env's own machinery died under an episode (a browser, a display). The episode is lost, and the
+    episode runner (agent/runner.py) plays it again; the env recovers on its next reset."""
 
 
 class UnknownTask(KeyError):
@@ -55,6 +65,8 @@ class UnknownTask(KeyError):
 
 
 class Env(Protocol):
+    max_steps: int  # turns per episode; the episode ends truncated after that many
+
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[Observation, dict]: ...
 
     def step(self, action: Any) -> tuple[Observation, float, bool, bool, dict]: ...
@@ -68,6 +80,10 @@ class Task(Protocol):
     ``page`` is a :class:`envs.browser.PageHandle` for browser tasks. ``teacher`` may be None; when present
     it reads privileged state (the DOM) and returns ``(thought, action)`` for the current state, with no
     memory of earlier steps, so it can label any state (DAgger).
+
+    A browser task may also say how it scores in one script: ``score_js`` (a JS function of no arguments) and
+    ``score(raw) -> (reward, done, info)`` of what it returns. ``validate(page)`` is then their composition, and
+    the browser reads the score in the same call that reads the screen's elements after an action.
     """
 
     id: str
@@ -75,6 +91,26 @@ class Task(Protocol):
     def setup(self, page: Any, seed: int) -> str: ...
 
     def validate(self, page: Any) -> tuple[float, bool, dict]: ...
+
+
+class Executor(Protocol):
+    """An env's hands, in its own pixels: one method per primitive (envs/executor.py ``dispatch`` gives every
+    action its meaning in these). ``screen`` is (left, top, width, height), the part of the executor's surface
+    that observations show; screenshot points are relative to it. Optional, browser only: ``select(x, y,
+    option)``, ``goto(url)``, ``back()``."""
+
+    screen: tuple[int, int, int, int]
+    where: str  # "in a browser", "on a desktop": for the message of an action that cannot run here
+
+    def click(self, x: int, y: int) -> None: ...
+    def double_click(self, x: int, y: int) -> None: ...
+    def right_click(self, x: int, y: int) -> None: ...
+    def move(self, x: int, y: int) -> None: ...
+    def drag(self, x0: int, y0: int, x1: int, y1: int) -> None: ...
+    def type_text(self, text: str) -> None: ...
+    def press(self, keys: list[str]) -> None: ...  # canonical names (envs/executor.py parse_keys), held together
+    def scroll(self, dx: int, dy: int) -> None: ...  # one wheel step: dx, dy in -1, 0, 1 (right, down > 0)
+    def wait(self, seconds: float) -> None: ...
 
 
 def resolve_target(target: A.Target, elements: list[Element]) -> tuple[int, int]:

@@ -33,7 +33,6 @@ def main() -> None:
     env = BrowserEnv(browser=browser, max_steps=10)
     model, card = resolve(args.model, env=env)
     config = config_for(card)
-    config.max_steps = 10
     rows = []
     try:
         for name in TASKS:

@@ -17,7 +17,8 @@ def run_turn(env, action, *, execute: Callable[[Any], None], ended: Callable[[],
     which may refuse it or fill in secrets; a refusal, like any :class:`ActionError`, becomes the
     observation's ``last_action_error``. The env supplies the mechanics:
 
-    - ``execute(action)`` runs one action, raising ActionError when it cannot;
+    - ``execute(action)`` runs one admitted action (envs/executor.py ``dispatch`` on the env's executor), raising
+      ActionError when it cannot;
     - ``ended()`` says whether the episode is over (asked between a turn's actions);
     - ``finish(error)`` observes the screen after the turn and scores it: ``(obs, reward, done, info)``;
     - ``site(action)`` says where an action lands (a link, a form), for the gate.

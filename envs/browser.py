@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -28,8 +29,10 @@ from typing import Any
 from PIL import Image
 
 from core import actions as A
-from core.env import ActionError, Element, Observation, resolve_target
+from core.env import MAX_STEPS, ActionError, Element, EnvCrashed, Observation
 from envs.base import run_turn
+from envs.executor import dispatch, screen_point
+from envs.page_script import NAVIGATION_ERRORS, run_script
 from envs.safety import SafetyPolicy, Site, Verdict
 
 CHROMIUM_FLAGS = [
@@ -40,7 +43,7 @@ CHROMIUM_FLAGS = [
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
 
 
-class BrowserCrashed(RuntimeError):
+class BrowserCrashed(EnvCrashed):
     """The browser process died under an episode. The episode is lost; the env recovers on reset."""
 
 
@@ -160,14 +163,16 @@ class Browser:
 
 
 class PageHandle:
-    """The synchronous view of a page that tasks and teachers use (privileged: it reads the DOM)."""
+    """The synchronous view of a page that tasks and teachers use (privileged: it reads the DOM). Scripts run
+    through the env's DevTools session (envs/page_script.py), with ``page.evaluate``'s meaning."""
 
-    def __init__(self, browser: Browser, page):
+    def __init__(self, browser: Browser, page, run_script):
         self.browser = browser
         self.page = page
+        self._run_script = run_script
 
     def evaluate(self, js: str, arg: Any = None) -> Any:
-        return self.browser.call(self.page.evaluate(js, arg))
+        return self.browser.call(self._run_script(js, arg))
 
     def goto(self, url: str) -> None:
         self.browser.call(self.page.goto(url, wait_until="load"))
@@ -274,9 +279,6 @@ SITE_JS = r"""
 
 OBSERVE_STALL_S = 8.0
 """An observation that takes longer is taken again on a fresh CDP session (see _observe_async)."""
-NAVIGATION_ERRORS = ("Execution context was destroyed", "Not attached to an active page",
-                     "Cannot find context with specified id", "Unable to capture screenshot")
-
 NAVIGATION_GRACE_S = 0.5
 """After a form was submitted or a link clicked: how long its navigation may take to start (a page's script may
 submit a moment later). Actions that start nothing are not held up."""
@@ -299,38 +301,37 @@ NAVIGATION_INTENT_JS = r"""
 """
 TAKE_INTENT_JS = "() => { const asked = !!window.__screenwiseNavigating; window.__screenwiseNavigating = false; " \
                  "return asked; }"
-NAVIGATING_ACTIONS = (A.Click, A.DoubleClick, A.Type, A.Hotkey, A.Select)
-
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
-KEY_NAMES = {
-    "ctrl": "Control", "control": "Control", "alt": "Alt", "shift": "Shift", "cmd": "Meta", "meta": "Meta",
-    "win": "Meta", "super": "Meta", "command": "Meta", "enter": "Enter", "return": "Enter", "esc": "Escape",
-    "escape": "Escape", "tab": "Tab", "backspace": "Backspace", "delete": "Delete", "del": "Delete",
-    "space": "Space", "up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight",
-    "arrowup": "ArrowUp", "arrowdown": "ArrowDown", "arrowleft": "ArrowLeft", "arrowright": "ArrowRight",
-    "home": "Home", "end": "End", "pageup": "PageUp", "pagedown": "PageDown", "insert": "Insert",
+PLAYWRIGHT_KEYS = {
+    "ctrl": "Control", "alt": "Alt", "shift": "Shift", "meta": "Meta", "enter": "Enter", "escape": "Escape",
+    "tab": "Tab", "backspace": "Backspace", "delete": "Delete", "space": "Space", "up": "ArrowUp",
+    "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight", "home": "Home", "end": "End",
+    "pageup": "PageUp", "pagedown": "PageDown", "insert": "Insert", "capslock": "CapsLock", "menu": "ContextMenu",
+    "printscreen": "PrintScreen",
 }
+"""Canonical key names (envs/executor.py ``parse_keys``) in Playwright's spelling; F-keys are upper-cased and a
+character is pressed as written."""
 SCROLL_PIXELS = 100
 
 
-def playwright_key(combo: str) -> str:
-    """'ctrl shift t' -> 'Control+Shift+t'. Raises ActionError for an empty combination."""
-    parts = [p for p in combo.replace("+", " ").split() if p]
-    if not parts:
-        raise ActionError("hotkey needs at least one key, as in hotkey(key='ctrl c')")
-    out = []
-    for p in parts:
-        low = p.lower()
-        if low in KEY_NAMES:
-            out.append(KEY_NAMES[low])
-        elif len(low) > 1 and low[0] == "f" and low[1:].isdigit():
-            out.append(low.upper())
-        elif len(p) == 1:
-            out.append(p)
-        else:
-            raise ActionError(f"unknown key {p!r} in hotkey(key={combo!r})")
-    return "+".join(out)
+def playwright_key(key: str) -> str:
+    return PLAYWRIGHT_KEYS.get(key) or (key.upper() if len(key) > 1 else key)
+
+
+def observe_script(score_js: str | None) -> str:
+    """One script call after an action: whether the page asked to navigate (TAKE_INTENT_JS, when ``intent``), the
+    element list and page facts (ELEMENTS_JS), and the task's score (its ``score_js``, when it has one). A document
+    still being parsed (a navigation just committed) says so instead."""
+    score = f"({score_js})()" if score_js else "null"
+    return f"""([x, y, w, h, intent]) => {{
+  const asked = intent ? ({TAKE_INTENT_JS})() : false;
+  if (!document.body && document.readyState === 'loading') return {{asked, loading: true}};
+  const facts = ({ELEMENTS_JS})([x, y, w, h]);
+  facts.asked = asked;
+  facts.score = {score};
+  return facts;
+}}"""
 
 
 class BrowserEnv:
@@ -340,6 +341,10 @@ class BrowserEnv:
     swapped between episodes with ``reset(options={'task': t})``. ``screenshot=False`` skips screenshots
     for policies that never look at them (the DOM-reading teachers), which is most of a step's cost.
 
+    It is its own executor (core/env.py ``Executor``; envs/executor.py): ``dispatch`` gives each action its meaning and calls the
+    primitives below (click, type_text, press...) with points in page pixels. After a turn, one script call
+    reads whether an action asked the page to navigate, the element list and the task's score together.
+
     ``safety`` gates every action (``envs/safety.py``; by default risky actions are denied). When it watches
     pages (an allowlist, secrets, or a person to ask), every request the page makes passes it too: a
     navigation off the allowlist (a script's redirect, a link) or a request carrying a secret off its
@@ -347,7 +352,9 @@ class BrowserEnv:
     any other download is cancelled.
     """
 
-    def __init__(self, task=None, *, browser: Browser | None = None, max_steps: int = 10,
+    where = "in a browser"
+
+    def __init__(self, task=None, *, browser: Browser | None = None, max_steps: int = MAX_STEPS,
                  viewport: tuple[int, int] = (500, 320), screenshot: bool = True,
                  safety: SafetyPolicy | None = None, downloads_dir: str | Path | None = None):
         self.task = task
@@ -362,8 +369,15 @@ class BrowserEnv:
         self._own_browser = browser is None
         self.browser = browser or Browser()
         self._generation = self.browser.generation
-        self._open_page()
+        try:
+            self._open_page()
+        except Exception:  # Chromium was down at that moment (a shared one, killed): relaunch it, try once more
+            self.browser.restart_if_dead(self._generation)
+            self._generation = self.browser.generation
+            self._open_page()
         self.crop = (0, 0, viewport[0], viewport[1])
+        self._nav_before: dict | None = None  # navigation counts before an action that may have started one
+        self._may_navigate = False  # the running action's primitives say whether it may have started one
         self.steps = 0
         self.done = False
         self.instruction = ""
@@ -385,6 +399,7 @@ class BrowserEnv:
             self.crop = getattr(self.task, "crop", None) or (0, 0, *self.viewport)
             self.steps = 0
             self.done = False
+            self._nav_before = None
             self.obs = self.observe(self._report_blocked("")[0])
         except Exception as e:
             self._raise_if_crashed(e)
@@ -405,6 +420,15 @@ class BrowserEnv:
         self.obs = self.safety.redact_observation(self._observe(error))
         return self.obs
 
+    @property
+    def alive(self) -> bool:
+        """False once the browser (or this page) died: the episode under way is lost, not the policy's fault."""
+        return self.browser.alive and not self._page.is_closed()
+
+    @property
+    def screen(self) -> tuple[int, int, int, int]:
+        return self.crop
+
     def close(self) -> None:
         try:
             self.browser.call(self._page.context.close(), timeout=10)
@@ -415,25 +439,17 @@ class BrowserEnv:
 
     # -- the turn, as run_turn asks for it -----------------------------------------------------------------
     def _run_action(self, action) -> None:
-        self.browser.call(self._act(action, self.obs.elements))
+        before, self._may_navigate = dict(self._navigation), False
+        dispatch(action, self, self.obs.elements)
+        self._nav_before = before if self._may_navigate else None
 
-    async def _act(self, action, elements: list[Element]) -> None:
-        before = dict(self._navigation)
-        await self._execute(action, elements)
-        if isinstance(action, NAVIGATING_ACTIONS):
-            await self._await_navigation(before)
-
-    async def _await_navigation(self, before: dict) -> None:
+    async def _await_navigation(self, before: dict, asked: bool) -> None:
         """Let a navigation the action started reach its new page, so the turn never observes the old one.
 
-        A navigation request seen since the action, or a submit or link click the page reported, means one is
-        coming; then wait for the new document to commit (or the request to fail or turn into a download), and
-        for its load event. Anything else returns at once."""
+        A navigation request seen since the action, or a submit or link click the page reported (``asked``), means
+        one is coming; then wait for the new document to commit (or the request to fail or turn into a download),
+        and for its load event. Anything else returns at once."""
         loop = asyncio.get_running_loop()
-        try:
-            asked = await self._page.evaluate(TAKE_INTENT_JS)
-        except Exception:  # the document went away during the call: a navigation is under way
-            asked = True
         deadline = loop.time() + NAVIGATION_GRACE_S
         while self._navigation["request"] == before["request"]:
             if not asked or loop.time() > deadline:
@@ -450,6 +466,16 @@ class BrowserEnv:
             except Exception:  # a page that never finishes loading is observed as it is
                 pass
 
+    async def _settle(self) -> None:
+        """Between a turn's actions: the navigation the last one started, if any, reaches its page first."""
+        before, self._nav_before = self._nav_before, None
+        if before is not None:
+            try:
+                asked = await self._script(TAKE_INTENT_JS)
+            except Exception:  # the document went away during the call: a navigation is under way
+                asked = True
+            await self._await_navigation(before, asked)
+
     async def _watch_navigations(self) -> None:
         """Count the main frame's navigation events (on the browser's loop: subscribing talks to Playwright)."""
         page = self._page
@@ -464,13 +490,14 @@ class BrowserEnv:
             self._navigation[kind] += 1
 
     def _episode_over(self) -> bool:
+        self.browser.call(self._settle())
         return self.task.validate(self.page)[1]
 
     def _finish_turn(self, error: str) -> tuple[Observation, float, bool, dict]:
-        # The screenshot waits on a compositor frame (~20 ms here); the task's reward check runs meanwhile.
-        pending = asyncio.run_coroutine_threadsafe(self._observe_async(error), self.browser._loop)
-        reward, done, info = self.task.validate(self.page)
-        obs = pending.result(60)
+        before, self._nav_before = self._nav_before, None
+        score_js = getattr(self.task, "score_js", None)
+        obs, raw = self.browser.call(self._observe_async(error, before, score_js))
+        reward, done, info = self.task.score(raw) if score_js else self.task.validate(self.page)
         if self._blocked:  # what the gate stopped meanwhile (a script's redirect, a download) is told too
             error, moved = self._report_blocked(error)
             obs = self._observe(error) if moved else replace(obs, last_action_error=error)
@@ -479,7 +506,9 @@ class BrowserEnv:
     # -- the safety gate's eyes and hands ------------------------------------------------------------------
     def _open_page(self) -> None:
         self._page, self._cdp = self.browser.call(self.browser.new_page(self.viewport))
-        self.page = PageHandle(self.browser, self._page)
+        self._cdp_document = 0  # the main-frame commit the DevTools session was made after
+        self._cdp_lock = asyncio.Lock()
+        self.page = PageHandle(self.browser, self._page, self._script)
         self._page.on("download", self._on_download)
         self._navigation = {"request": 0, "commit": 0, "failed": 0, "download": 0}  # main-frame events so far
         self.browser.call(self._watch_navigations())
@@ -499,10 +528,10 @@ class BrowserEnv:
         x = y = 0.0
         if at is not None:
             try:
-                x, y = self._page_point(at, self.obs.elements)
+                x, y = screen_point(at, self.obs.elements, self.crop)
             except ActionError:
                 return Site(self._page.url)  # running it will fail with the same message
-        r = self.browser.call(self._page.evaluate(SITE_JS, [x, y, at is not None]))
+        r = self.browser.call(self._script(SITE_JS, [x, y, at is not None]))
         clicks = isinstance(action, (A.Click, A.DoubleClick))
         return Site(r["url"], r["link"], r["download"], r["form_action"] if r["submits"] or not clicks else "",
                     tuple(r["values"]))
@@ -550,19 +579,23 @@ class BrowserEnv:
 
     # -- observation ---------------------------------------------------------------------------------------
     def _observe(self, error: str) -> Observation:
-        return self.browser.call(self._observe_async(error))
+        return self.browser.call(self._observe_async(error))[0]
 
-    async def _observe_async(self, error: str) -> Observation:
+    async def _observe_async(self, error: str, before: dict | None = None,
+                             score_js: str | None = None) -> tuple[Observation, Any]:
+        """The observation, and the raw result of ``score_js``, read in one script call (with the screenshot
+        beside it). ``before``: the navigation counts from before an action that may have started one; when it
+        did, the new page is waited for and looked at instead."""
         x, y, w, h = self.crop
+        script = observe_script(score_js)
         for attempt in range(10):
             try:
-                facts_job = self._page.evaluate(ELEMENTS_JS, [x, y, w, h])
+                facts_job = self._script(script, [x, y, w, h, before is not None])
                 if self.want_screenshot:
                     facts, shot = await asyncio.wait_for(asyncio.gather(facts_job, self._screenshot()),
                                                          OBSERVE_STALL_S)
                 else:
                     facts, shot = await asyncio.wait_for(facts_job, OBSERVE_STALL_S), None
-                break
             except Exception as e:
                 # The action started a navigation (a link, a form): look again once the new page is there. It
                 # may live in a new renderer, which the old CDP session no longer reaches (a screenshot asked
@@ -571,18 +604,30 @@ class BrowserEnv:
                 if (attempt == 9 or not (stalled or any(m in str(e) for m in NAVIGATION_ERRORS))
                         or self._page.is_closed()):
                     raise
+                if before is not None:  # the document went away under the call: a navigation is under way
+                    await self._await_navigation(before, asked=True)
+                    before = None
                 await asyncio.sleep(0.05 * (attempt + 1))
                 await self._page.wait_for_load_state("load")
-                self._cdp = await self._page.context.new_cdp_session(self._page)
+                await self._session(fresh=True)
+                continue
+            if before is not None and (facts["asked"] or self._navigation["request"] != before["request"]):
+                await self._await_navigation(before, facts["asked"])
+                before = None
+                continue  # and look at the new page
+            if facts.get("loading"):  # a new document, not parsed yet: look once it has loaded
+                await self._page.wait_for_load_state("load")
+                continue
+            break
         band = getattr(self.task, "instruction_band", 0)  # the task's instruction text, given separately
         rows = [r for r in facts["elements"] if r[2][1] >= band] if band else facts["elements"]
         elements = [Element(i, role, text, tuple(box), state) for i, (role, text, box, state) in enumerate(rows)]
-        return Observation(shot, self.instruction, elements, facts["url"], facts["title"], error)
+        return Observation(shot, self.instruction, elements, facts["url"], facts["title"], error), facts["score"]
 
     async def _screenshot(self) -> Image.Image:
         x, y, w, h = self.crop
         # CDP directly: Playwright's page.screenshot adds font and caret waits we do not need.
-        data = await self._cdp.send("Page.captureScreenshot", {
+        data = await (await self._session()).send("Page.captureScreenshot", {
             "format": "png", "optimizeForSpeed": True,
             "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1},
         })
@@ -593,74 +638,92 @@ class BrowserEnv:
     def screenshot(self) -> Image.Image:
         return self.browser.call(self._screenshot())
 
-    # -- execution -----------------------------------------------------------------------------------------
-    def _page_point(self, target: A.Target, elements: list[Element]) -> tuple[float, float]:
-        x, y = resolve_target(target, elements)
-        _, _, w, h = self.crop
-        if not (0 <= x < w and 0 <= y < h):
-            raise ActionError(f"the point ({x},{y}) is outside the screen, which is {w}x{h}")
-        return x + self.crop[0], y + self.crop[1]
+    async def _session(self, fresh: bool = False):
+        """The page's DevTools session (scripts, screenshots), made again once the main frame has committed a new
+        document: that may live in a new renderer, which the old session no longer reaches."""
+        async with self._cdp_lock:  # a screenshot and a script ask at once; one new session serves both
+            if fresh or self._cdp_document != self._navigation["commit"]:
+                old, self._cdp_document = self._cdp, self._navigation["commit"]
+                self._cdp = await self._page.context.new_cdp_session(self._page)
+                try:
+                    await old.detach()
+                except Exception:  # already gone with its renderer
+                    pass
+            return self._cdp
 
-    async def _execute(self, action, elements: list[Element]) -> None:
-        page, mouse, kb = self._page, self._page.mouse, self._page.keyboard
-        point = lambda t: self._page_point(t, elements)  # noqa: E731
-        if isinstance(action, A.Click):
-            await mouse.click(*point(action.at))
-        elif isinstance(action, A.DoubleClick):
-            await mouse.dblclick(*point(action.at))
-        elif isinstance(action, (A.RightClick,)):
-            await mouse.click(*point(action.at), button="right")
-        elif isinstance(action, A.Hover):
-            await mouse.move(*point(action.at))
-        elif isinstance(action, A.Drag):
-            (x0, y0), (x1, y1) = point(action.start), point(action.end)
+    async def _script(self, js: str, arg: Any = None) -> Any:
+        return await run_script(await self._session(), self._page, js, arg)
+
+    # -- the executor's primitives (envs/executor.py), in page pixels ----------------------------------------
+    # Those that may start a navigation (a link, a form sent by a click or an Enter) say so; the turn's last look
+    # then asks the page whether it did.
+    def click(self, x: int, y: int) -> None:
+        self._input(self._page.mouse.click(x, y), navigates=True)
+
+    def double_click(self, x: int, y: int) -> None:
+        self._input(self._page.mouse.dblclick(x, y), navigates=True)
+
+    def right_click(self, x: int, y: int) -> None:
+        self._input(self._page.mouse.click(x, y, button="right"))
+
+    def move(self, x: int, y: int) -> None:
+        self._input(self._page.mouse.move(x, y))
+
+    def drag(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        async def drag():
+            mouse = self._page.mouse
             await mouse.move(x0, y0)
             await mouse.down()
             await mouse.move(x1, y1, steps=5)
             await mouse.up()
-        elif isinstance(action, A.Type):
-            if action.at is not None:
-                await mouse.click(*point(action.at))
-            text, submit = action.content, False
-            if text.endswith("\n"):
-                text, submit = text[:-1], True
+
+        self._input(drag())
+
+    def type_text(self, text: str) -> None:
+        async def type_pieces():
+            kb = self._page.keyboard
             for piece, secret in self.safety.split_secrets(text):
                 # A secret goes in as one edit: a page that logs keys or input events never sees part of it.
                 await (kb.insert_text(piece) if secret else kb.type(piece))
-            if submit:
-                await kb.press("Enter")
-        elif isinstance(action, A.Hotkey):
-            await kb.press(playwright_key(action.key))
-        elif isinstance(action, A.Scroll):
-            if action.direction not in A.SCROLL_DIRECTIONS:
-                raise ActionError(f"scroll direction must be one of {', '.join(A.SCROLL_DIRECTIONS)}")
-            if action.at is not None:
-                await mouse.move(*point(action.at))
-            dx = {"left": -SCROLL_PIXELS, "right": SCROLL_PIXELS}.get(action.direction, 0)
-            dy = {"up": -SCROLL_PIXELS, "down": SCROLL_PIXELS}.get(action.direction, 0)
-            await mouse.wheel(dx, dy)
-            await page.evaluate(TWO_FRAMES_JS)  # the wheel scrolls asynchronously
-        elif isinstance(action, A.Select):
-            x, y = point(action.at)
-            problem = await page.evaluate(SELECT_JS, [x, y, action.option])
-            if problem:
-                raise ActionError(problem)
-        elif isinstance(action, A.Wait):
-            await asyncio.sleep(max(0.0, min(float(action.seconds), 10.0)))
-        elif isinstance(action, (A.Goto, A.Back)):
-            from playwright.async_api import Error as PlaywrightError
 
-            try:
-                if isinstance(action, A.Goto):
-                    await page.goto(action.url, wait_until="load")
-                else:
-                    await page.go_back(wait_until="load")
-            except PlaywrightError as e:  # an unreachable host, a refused request: the model can try another
-                raise ActionError(f"the page did not open: {str(e).splitlines()[0]}") from None
-        elif isinstance(action, (A.Finished, A.CallUser)):
-            pass  # the agent loop acts on these; the page is left as it is
-        else:
-            raise ActionError(f"{type(action).__name__} cannot run in a browser")
+        self._input(type_pieces(), navigates=True)
+
+    def press(self, keys: list[str]) -> None:
+        self._input(self._page.keyboard.press("+".join(playwright_key(k) for k in keys)), navigates=True)
+
+    def scroll(self, dx: int, dy: int) -> None:
+        async def wheel():
+            await self._page.mouse.wheel(dx * SCROLL_PIXELS, dy * SCROLL_PIXELS)
+            await self._script(TWO_FRAMES_JS)  # the wheel scrolls asynchronously
+
+        self._input(wheel())
+
+    def wait(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def select(self, x: int, y: int, option: str) -> None:
+        problem = self.browser.call(self._script(SELECT_JS, [x, y, option]))
+        if problem:
+            raise ActionError(problem)
+        self._may_navigate = True  # a change handler may send a form
+
+    def goto(self, url: str) -> None:
+        self._open(self._page.goto(url, wait_until="load"))
+
+    def back(self) -> None:
+        self._open(self._page.go_back(wait_until="load"))
+
+    def _input(self, job, navigates: bool = False) -> None:
+        self.browser.call(job)
+        self._may_navigate = self._may_navigate or navigates
+
+    def _open(self, job) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            self.browser.call(job)
+        except PlaywrightError as e:  # an unreachable host, a refused request: the model can try another
+            raise ActionError(f"the page did not open: {str(e).splitlines()[0]}") from None
 
     # -- crashes -------------------------------------------------------------------------------------------
     def _raise_if_crashed(self, error: Exception) -> None:

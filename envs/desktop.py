@@ -31,42 +31,21 @@ from pathlib import Path
 
 from PIL import Image
 
-from core import actions as A
-from core.env import ActionError, Observation, resolve_target
+from core.env import MAX_STEPS, ActionError, EnvCrashed, Observation
 from envs.base import run_turn
+from envs.executor import dispatch, parse_keys
 from envs.ocr import ocr_elements
 from envs.safety import SafetyPolicy, Site
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
 
-KEY_NAMES = {
-    "ctrl": "ctrl", "control": "ctrl", "alt": "alt", "shift": "shift", "cmd": "win", "command": "win",
-    "meta": "win", "super": "win", "win": "win", "enter": "enter", "return": "enter", "esc": "esc",
-    "escape": "esc", "tab": "tab", "backspace": "backspace", "delete": "delete", "del": "delete",
-    "space": "space", "up": "up", "down": "down", "left": "left", "right": "right", "arrowup": "up",
-    "arrowdown": "down", "arrowleft": "left", "arrowright": "right", "home": "home", "end": "end",
-    "pageup": "pageup", "pagedown": "pagedown", "pgup": "pageup", "pgdn": "pagedown", "insert": "insert",
-    "capslock": "capslock", "menu": "apps",
-}
+PYAUTOGUI_KEYS = {"meta": "win", "escape": "esc", "menu": "apps"}
+"""Canonical key names (envs/executor.py ``parse_keys``) that pyautogui spells otherwise; the rest it spells alike."""
 
 
 def desktop_keys(combo: str) -> list[str]:
     """'ctrl shift t' -> ['ctrl', 'shift', 't'] in pyautogui's key names. Raises ActionError for unknown keys."""
-    parts = [p for p in combo.replace("+", " ").split() if p]
-    if not parts:
-        raise ActionError("hotkey needs at least one key, as in hotkey(key='ctrl c')")
-    out = []
-    for p in parts:
-        low = p.lower()
-        if low in KEY_NAMES:
-            out.append(KEY_NAMES[low])
-        elif len(low) > 1 and low[0] == "f" and low[1:].isdigit() and 1 <= int(low[1:]) <= 24:
-            out.append(low)
-        elif len(p) == 1 and p.isascii() and p.isprintable():
-            out.append(low)  # 'ctrl S' means ctrl+s, not ctrl+shift+s
-        else:
-            raise ActionError(f"unknown key {p!r} in hotkey(key={combo!r})")
-    return out
+    return [PYAUTOGUI_KEYS.get(k, k.lower()) for k in parse_keys(combo)]  # 'ctrl S' means ctrl+s, not ctrl+shift+s
 
 
 # -- the X server -------------------------------------------------------------------------------------------
@@ -232,10 +211,15 @@ class DesktopEnv:
     ``ocr=False`` leaves the element list empty, for policies that never read it (the privileged teachers):
     OCR is most of a step's cost. ``safety`` gates every action (``envs/safety.py``: destructive shell
     commands, system hotkeys, secrets); by default risky actions are denied.
+
+    It is its own executor (core/env.py ``Executor``; envs/executor.py): ``dispatch`` gives each action its meaning and calls the
+    primitives below with points in screen pixels.
     """
 
+    where = "on a desktop"
+
     def __init__(self, task=None, *, display: str | None = None, real_display: bool = False,
-                 xvfb: Xvfb | None = None, size: tuple[int, int] = (1024, 768), max_steps: int = 15,
+                 xvfb: Xvfb | None = None, size: tuple[int, int] = (1024, 768), max_steps: int = MAX_STEPS,
                  settle: float = 0.08, settle_max: float = 1.5, ocr: bool = True, scroll_clicks: int = 2,
                  safety: SafetyPolicy | None = None):
         self.task = task
@@ -244,6 +228,7 @@ class DesktopEnv:
         self.settle, self.settle_max = settle, settle_max
         self.want_ocr = ocr
         self.scroll_clicks = scroll_clicks
+        self._clicked_at = 0.0  # when the last click went down (typing right after one waits for its focus)
         self._xvfb: Xvfb | None = None
         if xvfb is not None:  # a sandbox someone else started (tests share one)
             self.display, self.sandbox = xvfb.display, True
@@ -301,13 +286,27 @@ class DesktopEnv:
 
     def step(self, action) -> tuple[Observation, float, bool, bool, dict]:
         """One turn: an action, or a list of actions run in order until one fails or the episode ends."""
-        return run_turn(self, action, execute=lambda a: self._execute(a, self.obs.elements),
-                        ended=self._episode_over, finish=self._finish_turn, site=lambda a: Site("desktop"))
+        try:
+            return run_turn(self, action, execute=self._run_action, ended=self._episode_over,
+                            finish=self._finish_turn, site=lambda a: Site("desktop"))
+        except Exception as e:
+            if not self.alive:
+                raise EnvCrashed(f"the display died during the episode: {e}") from e
+            raise
 
     def observe(self) -> Observation:
         """Look again without acting (a person may have used the screen); secret values redacted."""
         self.obs = self.safety.redact_observation(self._observe(""))
         return self.obs
+
+    @property
+    def alive(self) -> bool:
+        """False once the sandbox display died under the episode (the next reset starts a new one)."""
+        return self._xvfb is None or self._xvfb.alive
+
+    @property
+    def screen(self) -> tuple[int, int, int, int]:
+        return self._monitor["left"], self._monitor["top"], *self.size
 
     def close(self) -> None:
         self._end_episode()
@@ -426,85 +425,62 @@ class DesktopEnv:
             elements = ocr_elements(shot)
         return Observation(shot, self.instruction, elements, "", getattr(self.task, "title", ""), error)
 
-    # -- execution -----------------------------------------------------------------------------------------
-    def _point(self, target: A.Target, elements) -> tuple[int, int]:
-        x, y = resolve_target(target, elements)
-        w, h = self.size
-        if not (0 <= x < w and 0 <= y < h):
-            raise ActionError(f"the point ({x},{y}) is outside the screen, which is {w}x{h}")
-        return x + self._monitor["left"], y + self._monitor["top"]
-
-    def _execute(self, action, elements) -> None:
-        gui = self._gui = pyautogui_for(self.display)  # another env in this process may have rebound it
+    # -- execution: the executor's primitives (envs/executor.py), in screen pixels ---------------------------
+    def _run_action(self, action) -> None:
+        self._gui = pyautogui_for(self.display)  # another env in this process may have rebound it
+        self._gui.FAILSAFE = not self.sandbox  # per call: one process may hold a sandbox and a real display
         self.actions_run += 1
-        gui.FAILSAFE = not self.sandbox  # per call: one process may hold a sandbox and a real display
-        point = lambda t: self._point(t, elements)  # noqa: E731
-        if isinstance(action, (A.Click, A.DoubleClick, A.RightClick)):
-            x, y = point(action.at)
-            self._press_here(x, y)
-            if isinstance(action, A.Click):
-                gui.click(x, y)
-            elif isinstance(action, A.DoubleClick):
-                gui.doubleClick(x, y, interval=0.05)
-            else:
-                gui.rightClick(x, y)
-        elif isinstance(action, A.Hover):
-            gui.moveTo(*point(action.at))
-        elif isinstance(action, A.Drag):
-            (x0, y0), (x1, y1) = point(action.start), point(action.end)
-            self._press_here(x0, y0)
-            gui.mouseDown(x0, y0)
-            for i in range(1, 11):  # apps see the motion in steps, as from a hand
-                time.sleep(0.015)
-                gui.moveTo(round(x0 + (x1 - x0) * i / 10), round(y0 + (y1 - y0) * i / 10))
-            time.sleep(0.03)
-            gui.mouseUp(x1, y1)
-        elif isinstance(action, A.Type):
-            if action.at is not None:
-                x, y = point(action.at)
-                self._press_here(x, y)
-                gui.click(x, y)
-                time.sleep(0.03)
-            text, submit = action.content, False
-            if text.endswith("\n"):
-                text, submit = text[:-1], True
-            if text:
-                self._type(text)
-            if submit:
-                gui.press("enter")
-        elif isinstance(action, A.Hotkey):
-            keys = desktop_keys(action.key)
-            mapping = _key_codes()
-            missing = [k for k in keys if mapping.get(k) is None]
-            if missing:
-                raise ActionError(f"this display has no key {missing[0]!r} (hotkey(key={action.key!r}))")
-            gui.hotkey(*keys)
-        elif isinstance(action, A.Scroll):
-            if action.direction not in A.SCROLL_DIRECTIONS:
-                raise ActionError(f"scroll direction must be one of {', '.join(A.SCROLL_DIRECTIONS)}")
-            if action.at is not None:
-                gui.moveTo(*point(action.at))
-            n = self.scroll_clicks
-            if action.direction in ("up", "down"):
-                gui.scroll(n if action.direction == "up" else -n)
-            else:
-                gui.hscroll(n if action.direction == "right" else -n)
-        elif isinstance(action, A.Wait):
-            time.sleep(max(0.0, min(float(action.seconds), 10.0)))
-        elif isinstance(action, (A.Finished, A.CallUser)):
-            pass  # the agent loop acts on these; the screen is left as it is
-        elif isinstance(action, A.Select):
-            raise ActionError("select() works only in a browser; on the desktop click the list, then click the option")
-        elif isinstance(action, (A.Goto, A.Back)):
-            raise ActionError(f"{A.NAMES[type(action)]}() works only in a browser; this is a desktop")
-        else:
-            raise ActionError(f"{A.NAMES.get(type(action), type(action).__name__)}() cannot run on a desktop")
+        dispatch(action, self, self.obs.elements)
 
-    def _type(self, text: str) -> None:
+    def click(self, x: int, y: int) -> None:
+        self._press_here(x, y)
+        self._gui.click(x, y)
+
+    def double_click(self, x: int, y: int) -> None:
+        self._press_here(x, y)
+        self._gui.doubleClick(x, y, interval=0.05)
+
+    def right_click(self, x: int, y: int) -> None:
+        self._press_here(x, y)
+        self._gui.rightClick(x, y)
+
+    def move(self, x: int, y: int) -> None:
+        self._gui.moveTo(x, y)
+
+    def drag(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        self._press_here(x0, y0)
+        self._gui.mouseDown(x0, y0)
+        for i in range(1, 11):  # apps see the motion in steps, as from a hand
+            time.sleep(0.015)
+            self._gui.moveTo(round(x0 + (x1 - x0) * i / 10), round(y0 + (y1 - y0) * i / 10))
+        time.sleep(0.03)
+        self._gui.mouseUp(x1, y1)
+
+    def type_text(self, text: str) -> None:
+        time.sleep(max(0.0, self._clicked_at + 0.03 - time.monotonic()))  # the window a click focused gets the keys
+        if not text:
+            return
         if text.isascii():
             self._gui.write(text)
         else:
             self._type_any(text)
+
+    def press(self, keys: list[str]) -> None:
+        names = [PYAUTOGUI_KEYS.get(k, k.lower()) for k in keys]
+        mapping = _key_codes()
+        missing = [k for k in names if mapping.get(k) is None]
+        if missing:
+            raise ActionError(f"this display has no key {missing[0]!r} (hotkey(key={' '.join(keys)!r}))")
+        self._gui.hotkey(*names)
+
+    def scroll(self, dx: int, dy: int) -> None:
+        if dy:
+            self._gui.scroll(-dy * self.scroll_clicks)  # pyautogui: positive is up
+        if dx:
+            self._gui.hscroll(dx * self.scroll_clicks)
+
+    def wait(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     def _type_any(self, text: str) -> None:
         """Type any Unicode text with XTest, through key codes of our own for characters the keymap lacks.
@@ -562,6 +538,7 @@ class DesktopEnv:
     # -- the window manager's two jobs, in the sandbox only --------------------------------------------------
     def _press_here(self, x: int, y: int) -> None:
         """Click-to-focus: give the keyboard to the top-level window under (x, y) before the button goes down."""
+        self._clicked_at = time.monotonic()
         if not self.sandbox:
             return
         self._gui.moveTo(x, y)

@@ -44,6 +44,7 @@ from PIL import ImageDraw
 
 from core import actions as A
 from core.env import ActionError, Observation
+from envs.executor import key_names
 from envs.shell_gate import shell_risk
 
 PLACEHOLDER = re.compile(r"\{\{secret:([A-Za-z0-9_]+)\}\}")
@@ -148,14 +149,13 @@ def domain_matches(site: str, domains) -> bool:
 
 # -- the checks, as pure functions --------------------------------------------------------------------------
 
-_KEY_ALIASES = {"control": "ctrl", "win": "super", "meta": "super", "cmd": "super", "command": "super",
-                "windows": "super", "del": "delete", "return": "enter", "esc": "escape", "option": "alt",
-                "print": "sysrq", "printscreen": "sysrq", "prtsc": "sysrq", "prtscr": "sysrq"}
+# Keys by their canonical names (envs/executor.py KEY_ALIASES): "meta" is the super/Windows/command key, and
+# "printscreen" is also SysRq.
 _SYSTEM_HOTKEYS: list[tuple[frozenset, str]] = [
     (frozenset({"ctrl", "alt", "delete"}), "ctrl+alt+delete (the system's reboot / log-out key)"),
     (frozenset({"ctrl", "alt", "backspace"}), "ctrl+alt+backspace (kills the X server)"),
-    (frozenset({"alt", "sysrq"}), "alt+sysrq (the kernel's magic keys)"),
-    (frozenset({"super"}), "the super key (the desktop's own shortcuts)"),
+    (frozenset({"alt", "printscreen"}), "alt+sysrq (the kernel's magic keys)"),
+    (frozenset({"meta"}), "the super key (the desktop's own shortcuts)"),
     (frozenset({"alt", "f4"}), "alt+F4 (closes the window)"),
     (frozenset({"alt", "f2"}), "alt+F2 (the desktop's run-a-command box)"),
     (frozenset({"ctrl", "alt", "l"}), "ctrl+alt+L (locks the screen)"),
@@ -167,7 +167,7 @@ _SYSTEM_HOTKEYS: list[tuple[frozenset, str]] = [
 
 def hotkey_risk(combo: str) -> str:
     """Why a key combination is a system hotkey, or '' when it is an ordinary one."""
-    keys = {_KEY_ALIASES.get(k, k) for k in combo.lower().replace("+", " ").split()}
+    keys = key_names(combo)
     for needed, why in _SYSTEM_HOTKEYS:
         if needed <= keys:
             return f"pressing {why}"
@@ -175,7 +175,7 @@ def hotkey_risk(combo: str) -> str:
 
 
 def _is_enter(action) -> bool:
-    return isinstance(action, A.Hotkey) and {_KEY_ALIASES.get(k, k) for k in action.key.lower().split()} == {"enter"}
+    return isinstance(action, A.Hotkey) and key_names(action.key) == {"enter"}
 
 
 # -- the policy ---------------------------------------------------------------------------------------------

@@ -169,3 +169,31 @@ def test_an_action_that_goes_nowhere_is_not_held_up(make_env, monkeypatch):
     t0 = time.perf_counter()
     env.step(A.Click(A.ElementRef(text="Query")))  # no submit, no link: nothing to wait for
     assert time.perf_counter() - t0 < 3.0
+
+
+PAGE_SCRIPTS = [
+    ("() => 1.5", None), ("() => [1, undefined, null, 'a']", None), ("() => ({a: undefined, b: [NaN, -0, Infinity]})", None),
+    ("() => document.body", None), ("() => window", None), ("() => ({f: () => 1, g: 2})", None), ("() => new Date(0)", None),
+    ("() => /ab+c/gi", None), ("() => new Error('boom')", None), ("(x) => x", {"a": [1, 2.5, "s", None, True]}),
+    ("async (s) => { await new Promise(r => setTimeout(r, 5)); return s + '!'; }", "hi"), ("() => 10n", None),
+    ("() => { const o = {a: 1}; o.self = o; return o; }", None), ("() => new Uint8Array([1, 2, 3])", None),
+    ("() => ({toJSON: () => 5})", None), ("function () { return 7; }", None), ("document.title", None), ("1; 2", None),
+    ("(a) => a", float("nan")), ("() => core.getUtterance()", None),
+]
+
+
+@pytest.mark.parametrize("js, arg", PAGE_SCRIPTS)
+def test_page_scripts_mean_what_page_evaluate_means(make_env, js, arg):
+    """env.page.evaluate goes through the page's DevTools session (envs/page_script.py): the same values back."""
+    env = make_env(miniwob_task("click-button"))
+    env.reset(seed=0)
+    assert repr(env.page.evaluate(js, arg)) == repr(env.browser.call(env._page.evaluate(js, arg)))
+
+
+def test_a_page_script_that_throws_raises(make_env):
+    from playwright.async_api import Error as PlaywrightError
+
+    env = make_env(miniwob_task("click-button"))
+    env.reset(seed=0)
+    with pytest.raises(PlaywrightError, match="TypeError"):
+        env.page.evaluate("() => null.x")

@@ -57,7 +57,7 @@ def test_no_effect_is_noticed_and_the_model_recovers(make_env, tmp_path):
 def test_loop_detector_nudges_then_stops(make_env, tmp_path):
     env = stubborn(make_env)
     model = ScriptedModel(["Thought: click the label.\nAction: click(element='Go (label)')"])
-    result = Agent(model, env, AgentConfig(element_refs=True, max_steps=10), out_dir=tmp_path).run(seed=0)
+    result = Agent(model, env, AgentConfig(element_refs=True), out_dir=tmp_path).run(seed=0)
     assert result.status == "loop" and result.steps == 5
     steps = read_trajectory(tmp_path).steps
     assert any("same action on the same screen 3 times" in cue for cue in steps[3]["feedback"])
@@ -104,7 +104,9 @@ def test_best_of_n_takes_the_majority(make_env):
 def test_step_and_time_budgets(make_env):
     env = stubborn(make_env)
     wait = ScriptedModel(["Thought: wait.\nAction: wait(seconds=0.05)"])
-    assert Agent(wait, env, AgentConfig(max_steps=2, loop_stop=99)).run(seed=0).status == "step_budget"
+    env.max_steps = 2  # the env owns the step budget
+    assert Agent(wait, env, AgentConfig(loop_stop=99)).run(seed=0).status == "step_budget"
+    env.max_steps = 10
     slow = Agent(ScriptedModel(["Thought: wait.\nAction: wait(seconds=0.3)"]), env,
                  AgentConfig(max_seconds=0.5, loop_stop=99))
     assert slow.run(seed=0).status == "time_budget"

@@ -245,7 +245,7 @@ def reply(messages):
     return "Thought: Sign in.\nAction: " + turns.pop(0)
 
 env = BrowserEnv(WebTask((INJECTION_DIR / "login.html").as_uri(), "Sign in"), safety=SafetyPolicy(secrets=load_secrets()))
-Agent(ScriptedModel(reply), env, AgentConfig(max_steps=10, element_refs=True), out_dir=out).run()
+Agent(ScriptedModel(reply), env, AgentConfig(element_refs=True), out_dir=out).run()
 """
 
 
@@ -429,7 +429,7 @@ def escaped(seen: dict) -> tuple[list, list]:
 def run_page(make_env, task, gate, out: Path):
     env = make_env(task, max_steps=12, safety=gate)
     seen = watch_network(env)
-    cfg = AgentConfig(max_steps=12, element_refs=True, max_seconds=120)
+    cfg = AgentConfig(element_refs=True, max_seconds=120)
     result = Agent(obedient_model(), env, cfg, out_dir=out).run()
     if not env.done:
         env.step(A.Wait(0.2))  # what the page did last (a download that landed late) is reported and logged too

@@ -37,7 +37,7 @@ def run(browser, tmp_path_factory) -> Path:
     try:
         for task, model in (("enter-text", TeacherModel(env)), ("click-test-2", TeacherModel(env)),
                             ("click-button", ScriptedModel(STUMBLING))):
-            Agent(model, env, AgentConfig(max_steps=10), out_dir=root / task / "0").run(seed=0, task=miniwob_task(task))
+            Agent(model, env, AgentConfig(), out_dir=root / task / "0").run(seed=0, task=miniwob_task(task))
     finally:
         env.close()
     killed = root / "enter-text-killed" / "0"

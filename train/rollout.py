@@ -2,17 +2,21 @@
 
 The trainer (train/grpo.py) sees one narrow interface, ``Rollouts``: ``play(prompts, iteration)`` returns the
 iteration's ``Episode``s (every step with the exact prompt it was shown and the sampled reply's token ids and
-logprobs), ``sync(policy, peft_model)`` follows each update, ``close()`` ends it. Everything that plays an
-episode sits behind it, so it can move onto a shared episode runner without the trainer noticing.
+logprobs), ``sync(policy, peft_model)`` follows each update, ``close()`` ends it. The episodes are played by the
+shared episode runner (agent/runner.py), as the bench's are: ``SamplingPolicy`` is GRPO's policy there, and a
+crashed browser costs an episode one replay, not its group.
 
 Episodes run in three ways:
 
-- threads (default): ``workers`` episodes at once, each on its own page of one shared Chromium. The one model
+- threads (default): ``workers`` episodes at once, each on its own page of one shared Chromium, handed out
+  strictly in the order of the prompts (the runner's ``ThreadPool`` with ``by_task=False``). The one model
   generates in lockstep (train/lockstep.py): calls are held until every running episode waits for a reply, and
   calls with the same prompt (a group's episodes at their first turn, and for as long as they act alike) become
   one n-row decode that prefills the prompt once. Give ``workers`` a multiple of ``group``.
-- ``--ray [ADDRESS]``: env workers are Ray actors (a local Ray, or an existing cluster). Each owns a Chromium and
-  its own copy of the policy, loaded from ``out/checkpoint`` and reloaded whenever the iteration changes; the
+- ``--ray [ADDRESS]``: env workers are Ray actors (the runner's ``RayPool``: a local Ray, or an existing cluster;
+  job i on actor i % workers; an actor that dies is restarted and its episodes played again). Each owns a
+  Chromium and its own copy of the policy, loaded from ``out/checkpoint`` and reloaded whenever the iteration
+  changes; the
   checkpoint is saved before every rollout, so the actors always sample from the current weights. They return
   the recorded steps (messages with data-URL screenshots). This was chosen over shipping weights through Ray's
   object store because it is the same for a 1M and a 7B model; on a multi-node cluster ``out`` must be on a
@@ -25,18 +29,16 @@ Episodes run in three ways:
 from __future__ import annotations
 
 import contextlib
-import queue
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from agent.loop import Agent, AgentConfig, Decision, config_for
+from agent.runner import Job, RayPool, ThreadPool
 from core import actions as A
-from envs.browser import Browser, BrowserCrashed, BrowserEnv
-from envs.tasks import resolve_tasks
+from envs.browser import Browser, BrowserEnv
 from models.hf import TransformersModel
 from train.checkpoints import card_of, start_vllm, sync_vllm
 from train.lockstep import LockstepBatcher
@@ -167,22 +169,53 @@ class SamplingAgent(Agent):
         return Decision(g.text, response, error)
 
 
-def play_episode(model, env, config: AgentConfig, prompt: int, task, seed: int,
-                 out_dir: Path | None = None) -> Episode:
-    """One episode through the agent loop; a crashed browser gets one retry, anything else is recorded."""
-    t0 = time.perf_counter()
-    for attempt in (1, 2):
-        agent = SamplingAgent(model, env, config, out_dir=out_dir)
-        try:
+class SamplingPolicy:
+    """GRPO's policy on the shared episode runner (agent/runner.py): the agent loop with one sampled reply per
+    turn. The record carries the replies (``samples``: each with its prompt, token ids and logprobs). With a
+    train.lockstep.LockstepBatcher as ``model``, each episode registers with it, so that episodes waiting on the
+    same prompt share a decode. On a Ray actor it has no model of its own: a job's options name the checkpoint
+    the driver saved for the iteration (``checkpoint``, ``version``, ``config``), loaded once per iteration."""
+
+    needs_screenshot = True
+
+    def __init__(self, model=None, config: AgentConfig | None = None, threads: int = 1):
+        self.model, self.config, self.threads, self.version = model, config, threads, None
+
+    def run_episode(self, env, task, seed: int, out_dir: str | None = None, checkpoint: str | None = None,
+                    version: int | None = None, config: dict | None = None) -> dict:
+        if checkpoint is not None and version != self.version:  # a new iteration: the driver saved new weights
+            self.model = None
+            self.model = TransformersModel(checkpoint, threads=self.threads, coord_space=card_of(checkpoint).coord_space)
+            self.version = version
+        agent = SamplingAgent(self.model, env, AgentConfig(**config) if config else self.config,
+                              out_dir=Path(out_dir) if out_dir else None)
+        with self.model.episode() if hasattr(self.model, "episode") else contextlib.nullcontext():
             result = agent.run(seed=seed, task=task)
-            return Episode(prompt, task.id, seed, result.success, result.reward, result.status, agent.recorded,
-                           round(time.perf_counter() - t0, 3), result.error)
-        except BrowserCrashed as e:
-            error = f"browser crashed (attempt {attempt}): {e}"
-        except Exception as e:  # a page bug: the episode (and so its group) is dropped, the run goes on
-            error = f"{type(e).__name__}: {e}"
-            break
-    return Episode(prompt, task.id, seed, seconds=round(time.perf_counter() - t0, 3), error=error[:2000])
+        return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
+                "steps": result.steps, "seconds": result.seconds, "error": result.error, "status": result.status,
+                "samples": agent.recorded}
+
+
+def actor_policy(threads: int) -> SamplingPolicy:
+    """A Ray actor's policy (made on the actor): its torch threads set, its weights loaded at its first episode."""
+    torch.set_num_threads(threads)
+    return SamplingPolicy(threads=threads)
+
+
+def play_groups(pool, prompts: list[tuple], group: int, rollout_dir: Path | None = None,
+                options: dict | None = None) -> list[Episode]:
+    """``group`` episodes of every (task, seed) in ``prompts`` on a runner pool, in that order: prompt by prompt.
+    An episode the runner could not play (its browser crashed twice, its actor died) comes back with its
+    ``error``; the trainer drops its group."""
+    jobs, prompt_of = [], []
+    for p, (task, seed) in enumerate(prompts):
+        for g in range(group):
+            where = str(rollout_dir / task.id / str(seed) / f"g{g}") if rollout_dir else None
+            jobs.append(Job(task, seed, {"out_dir": where, **(options or {})}))
+            prompt_of.append(p)
+    records = dict(pool.run(jobs))
+    return [Episode(prompt_of[i], r["task"], r["seed"], r["success"], r["reward"], r.get("status", ""),
+                    r.get("samples", []), r["seconds"], r["error"]) for i, r in sorted(records.items())]
 
 
 def rollout_stats(episodes: list[Episode]) -> dict:
@@ -198,85 +231,6 @@ def rollout_stats(episodes: list[Episode]) -> dict:
             "errors": len(episodes) - len(ok), "tokens": sum(len(s.token_ids) for s in steps)}
 
 
-# -- many episodes: threads or Ray actors ------------------------------------------------------------------------
-
-def rollout_threads(model, envs: list, config: AgentConfig, jobs: list[tuple], rollout_dir: Path | None):
-    """Episodes on worker threads, each borrowing a page from ``envs`` for one episode. With a
-    train.lockstep.LockstepBatcher as ``model``, each episode registers with it, so that episodes waiting on the
-    same prompt share a decode."""
-    free: queue.Queue = queue.Queue()
-    for env in envs:
-        free.put(env)
-
-    def one(job):
-        prompt, g, task, seed = job
-        env = free.get()
-        try:
-            where = rollout_dir / task.id / str(seed) / f"g{g}" if rollout_dir else None
-            with model.episode() if hasattr(model, "episode") else contextlib.nullcontext():
-                return play_episode(model, env, config, prompt, task, seed, where)
-        finally:
-            free.put(env)
-
-    with ThreadPoolExecutor(len(envs)) as pool:
-        return list(pool.map(one, jobs))
-
-
-def start_ray_actors(args: RolloutArgs):
-    """``workers`` Ray actors, each owning a Chromium and a policy copy it loads from the checkpoint directory."""
-    try:
-        import ray
-    except ImportError as e:
-        raise ImportError("--ray needs Ray: pip install 'screenwise[ray]'") from e
-
-    started = not ray.is_initialized()
-    if started:
-        address = None if args.ray == "local" else args.ray
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 num_cpus=max(2, args.workers) if address is None else None)
-
-    @ray.remote(num_cpus=1)
-    class RolloutActor:
-        def __init__(self, max_steps: int, threads: int):
-            torch.set_num_threads(threads)
-            self.env = BrowserEnv(max_steps=max_steps)
-            self.threads, self.model, self.version = threads, None, None
-
-        def run(self, checkpoint: str, version: int, config: dict, prompt: int, task_id: str, seed: int,
-                out_dir: str | None) -> Episode:
-            if version != self.version:  # a new iteration: the driver saved new weights there
-                self.model = None
-                self.model = TransformersModel(checkpoint, threads=self.threads,
-                                               coord_space=card_of(checkpoint).coord_space)
-                self.version = version
-            task = resolve_tasks(task_id)[0]
-            return play_episode(self.model, self.env, AgentConfig(**config), prompt, task, seed,
-                                Path(out_dir) if out_dir else None)
-
-        def close(self) -> None:
-            self.env.close()
-
-    return [RolloutActor.remote(args.max_steps, args.threads) for _ in range(max(1, args.workers))], started
-
-
-def rollout_ray(actors: list, checkpoint: Path, version: int, config: AgentConfig, jobs: list[tuple],
-                rollout_dir: Path | None) -> list[Episode]:
-    import ray
-
-    refs = []
-    for i, (prompt, g, task, seed) in enumerate(jobs):
-        where = str(rollout_dir / task.id / str(seed) / f"g{g}") if rollout_dir else None
-        refs.append(actors[i % len(actors)].run.remote(str(checkpoint), version, config.__dict__, prompt, task.id,
-                                                       seed, where))
-    episodes = []
-    for (prompt, _g, task, seed), ref in zip(jobs, refs):
-        try:
-            episodes.append(ray.get(ref))
-        except Exception as e:  # the actor died: the group is dropped, the run goes on
-            episodes.append(Episode(prompt, task.id, seed, error=f"ray worker failed: {e}"[:2000]))
-    return episodes
-
-
 # -- the trainer's interface -------------------------------------------------------------------------------------
 
 class Rollouts:
@@ -288,28 +242,30 @@ class Rollouts:
     def __init__(self, args, policy, checkpoint: Path):
         self.args, self.checkpoint, self.stats = args, checkpoint, {}
         config = config_for(card_of(checkpoint))
-        self.config = AgentConfig(**{**config.__dict__, "max_steps": args.max_steps, "temperature": args.temperature,
+        self.config = AgentConfig(**{**config.__dict__, "temperature": args.temperature,
                                      "max_tokens": args.max_tokens, "best_of": 1})
-        self.browser, self.envs, self.actors, self.started_ray, self.generator = None, [], [], False, None
-        if args.ray:
-            self.actors, self.started_ray = start_ray_actors(args)
+        self.browser, self.generator = None, None
+        if args.ray:  # job i on actor i % workers, so each actor's sampler draws the same numbers on a rerun
+            self.pool = RayPool(partial(BrowserEnv, max_steps=args.max_steps), partial(actor_policy, args.threads),
+                                args.workers, args.ray, pinned=True)
         else:
             self.browser = Browser()
-            self.envs = [BrowserEnv(browser=self.browser, max_steps=args.max_steps)
-                         for _ in range(max(1, args.workers))]
             if args.vllm:  # vLLM samples under the card's reply pattern: the trainer's masks must be the same ones
                 policy.use_pattern = True
             self.generator = LockstepBatcher(start_vllm(args, checkpoint) if args.vllm else policy)
+            # Jobs strictly in order: the lockstep decodes, and the sampler's random stream, follow it.
+            self.pool = ThreadPool(partial(BrowserEnv, browser=self.browser, max_steps=args.max_steps),
+                                   SamplingPolicy(self.generator, self.config), args.workers, by_task=False)
 
     def play(self, prompts: list[tuple], iteration: int) -> list[Episode]:
         """``group`` episodes of every (task, seed) in ``prompts``, with the weights of ``iteration``."""
         args = self.args
-        jobs = [(p, g, task, seed) for p, (task, seed) in enumerate(prompts) for g in range(args.group)]
         rollout_dir = Path(args.out) / "rollouts" / f"iter{iteration:05d}" if args.save_rollouts else None
         if args.ray:
-            return rollout_ray(self.actors, self.checkpoint, iteration, self.config, jobs, rollout_dir)
+            return play_groups(self.pool, prompts, args.group, rollout_dir, {
+                "checkpoint": str(self.checkpoint), "version": iteration, "config": self.config.__dict__})
         calls, decodes = self.generator.calls, self.generator.decodes
-        episodes = rollout_threads(self.generator, self.envs, self.config, jobs, rollout_dir)
+        episodes = play_groups(self.pool, prompts, args.group, rollout_dir)
         sharing = (self.generator.calls - calls) / max(1, self.generator.decodes - decodes)
         self.stats = {"replies_per_decode": round(sharing, 2)}
         return episodes
@@ -320,17 +276,6 @@ class Rollouts:
             sync_vllm(self.args, self.generator, policy, peft_model, self.checkpoint)
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
+        self.pool.close()
         if self.browser is not None:
             self.browser.close()
-        if self.actors:
-            import ray
-
-            try:
-                ray.get([actor.close.remote() for actor in self.actors], timeout=30)
-            finally:
-                for actor in self.actors:
-                    ray.kill(actor)
-            if self.started_ray:
-                ray.shutdown()

@@ -75,13 +75,19 @@ class MiniWoBTask:
         return f"MiniWoBTask({self.id!r})"
 
     def setup(self, page, seed: int) -> str:
-        if page.url != self.url:
+        if page.url.split("#")[0] != self.url:  # a link to '#' in the last episode left a fragment: same page
             page.goto(self.url)
         return page.evaluate(START_JS, seed).strip()
 
+    score_js = REWARD_JS
+
+    @staticmethod
+    def score(raw) -> tuple[float, bool, dict]:
+        reward, done, reason = raw
+        return (float(reward) if done else 0.0), bool(done), {"reason": reason}
+
     def validate(self, page) -> tuple[float, bool, dict]:
-        raw, done, reason = page.evaluate(REWARD_JS)
-        return (float(raw) if done else 0.0), bool(done), {"reason": reason}
+        return self.score(page.evaluate(REWARD_JS))
 
     def teacher(self, obs, page, visible: bool = False):
         """The privileged teacher's (thought, action); ``visible``: the visible-state one where there is one."""

@@ -30,14 +30,20 @@ class WebTask:
         page.goto(self.url)
         return self.instruction or page.evaluate(INSTRUCTION_JS) or f"Use the page at {self.url}."
 
+    score_js = SCORE_JS
+
+    @staticmethod
+    def score(raw) -> tuple[float, bool, dict]:
+        if not raw or not raw[1]:
+            return 0.0, False, {}
+        return float(raw[0]), True, {"reason": raw[2]}
+
     def validate(self, page) -> tuple[float, bool, dict]:
         try:
-            score = page.evaluate(SCORE_JS)
+            raw = page.evaluate(SCORE_JS)
         except Exception:  # a navigation under way: no score yet
             return 0.0, False, {}
-        if not score or not score[1]:
-            return 0.0, False, {}
-        return float(score[0]), True, {"reason": score[2]}
+        return self.score(raw)
 
     def teacher(self, obs, page, visible: bool = False):
         """The teacher of a page that defines ``teach()`` (envs/tasks/web, envs/tasks/unseen)."""
