@@ -13,7 +13,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
@@ -169,6 +169,8 @@ def test_tokenizer_is_one_token_per_ascii_character(tokenizer):
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126)))
 def test_printable_ascii_never_merges(tokenizer, text):
+    # the chat specials (<|vision_end|> ...) are printable, and each is one token by design
+    assume(not any(special in text for special in tokenizer.get_added_vocab()))
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     assert len(ids) == len(text)
 
