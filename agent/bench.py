@@ -217,9 +217,16 @@ def finish_run(out: Path, cfg: BenchConfig, task_ids: list[str], seeds, new_epis
     wanted = {(t, s) for t in task_ids for s in seeds}
     records = [r for r in read_results(out / "results.jsonl") if (r["task"], r["seed"]) in wanted]
     summary = summarize(records, cfg, new_episodes=new_episodes, seconds=seconds)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "summary.json").write_text(summary_json(summary))
     plot_success(summary, out / "success.png")
     return summary
+
+
+def summary_json(summary: dict) -> str:
+    """``summary`` as JSON with one line for each task's row, so a 125-task summary stays about 150 lines."""
+    head = json.dumps({k: v for k, v in summary.items() if k != "per_task"}, indent=1)
+    rows = ",\n".join(f"  {json.dumps(task)}: {json.dumps(row)}" for task, row in summary.get("per_task", {}).items())
+    return head[:-2] + ',\n "per_task": {\n' + rows + "\n }\n}\n"
 
 
 def _progress(total: int, quiet: bool):

@@ -72,7 +72,8 @@ def tree_cpu_seconds(root: int) -> dict[int, float]:
 
 def bench(tree: Path, out: Path, args) -> dict:
     """One teacher bench in a fresh process on the code of ``tree``: its summary, wall time and rewards."""
-    command = [sys.executable, "-m", "agent.cli", "bench", "miniwob", "--policy", "teacher", "--tasks", ",".join(SUITE),
+    cli = "apps.cli" if (tree / "apps" / "cli.py").exists() else "agent.cli"  # where the CLI lived at that commit
+    command = [sys.executable, "-m", cli, "bench", "miniwob", "--policy", "teacher", "--tasks", ",".join(SUITE),
                "--seeds", str(args.seeds), "--seed-offset", str(args.seed_offset), "--workers", str(args.workers),
                "--out", str(out), "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}

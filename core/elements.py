@@ -131,7 +131,7 @@ def match_line(instruction: str, elements: list[Element], screenshot: Image.Imag
     """``Named in the task: [7] link 'Viverra'`` (or ``none``): the listed lines whose text the instruction names.
 
     Whether the instruction's word is in the list is a lookup across the whole prompt, which the embedded model
-    does not learn (docs/experiments.md, run 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
+    does not learn (docs/experiments-grpo.md, run 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
     as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
     """
     named = named_in_task(instruction, listed_elements(elements, instruction))[:MATCH_LIMIT]

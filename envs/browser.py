@@ -35,10 +35,11 @@ from envs.executor import dispatch, screen_point
 from envs.page_script import NAVIGATION_ERRORS, run_script
 from envs.safety import SafetyPolicy, Site, Verdict
 
+# Chromium's frame-rate limit stays on: without it (--disable-frame-rate-limit, --disable-gpu-vsync) the compositor
+# draws frames as fast as it can, and a bench spent about a fifth of its CPU on them (docs/benchmarks.md).
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-frame-rate-limit",
-    "--disable-gpu-vsync", "--disable-dev-shm-usage",
+    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
 ]
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
 

@@ -108,7 +108,7 @@ def student_thought(thought: str, quoted: list[str] = ()) -> str:
     list, so finding it is a copy of what follows a match rather than a lookup across the prompt. On click-color
     (train/probe.py, 40 held-out teacher episodes, 600 SFT steps at lr 1e-3) the quoting forms fit the
     training episodes (87.5-100% agreement against 62.5%) and agreed with the teacher on 45-67.5% of the held-out
-    ones at steps 400-600 against 32.5-47.5% without the quote (docs/experiments.md, run 7).
+    ones at steps 400-600 against 32.5-47.5% without the quote (docs/experiments-grpo.md, run 7).
     """
     text = _AT_POINT.sub("", thought)
     text = _POINT.sub("", text)

@@ -132,7 +132,7 @@ class GRPOArgs:
     """Passes over an iteration's steps."""
     minibatch: int = 16
     """Samples (steps) per optimizer update (0: all of an iteration's samples in one update). Small minibatches
-    memorise fixed seeds; one update an iteration generalised best to fresh ones (docs/experiments.md, run 5)."""
+    memorise fixed seeds; one update an iteration generalised best to fresh ones (docs/experiments-grpo.md, run 5)."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 On a few tasks the privileged teacher's answer rests on what the screen hides. On click-tab-2-hard it reads
 every tab's panel and goes straight to the one that holds the link ("The link 'Volutpat,' is on the tab '2',
 which is not shown"). A student that copies this learns to guess: it cannot see closed panels, so it names a
-tab at random, and when the link is not there it clicks whichever link is (docs/experiments.md, run 10).
+tab at random, and when the link is not there it clicks whichever link is (docs/experiments-grpo.md, run 10).
 
 The teachers here decide only from what the screen shows: the labels of the tabs, section headers or folders,
 which one is highlighted (open) or drawn closed, and the links or names in view. When the target is not in view
