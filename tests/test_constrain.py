@@ -120,7 +120,7 @@ def test_constrained_sampling_logprobs_match_the_masked_training_logprobs():
         "Task: Click on the \"ok\" button.\nPrevious actions:\nnone\nElements:\n[0] button 'ok'\n"
         "[1] button 'no'\n[2] textbox at (60,90)")}]}]
     torch.manual_seed(0)
-    gens = model.generate(messages, n=4, temperature=1.0, max_tokens=60)
+    gens = model.generate(messages, n=4, temperature=1.0, max_tokens=256)  # whole replies: the action is constrained
     forced = 0
     for g in gens:
         allowed = model.allowed_masks(messages, g.token_ids)

@@ -99,10 +99,10 @@ def test_a_pattern_request_holds_the_embedded_model_to_it(embedded):
     messages = [{"role": "user", "content": [{"type": "text", "text": PROMPT}]}]
     pattern = reply_pattern(PROMPT, True, True)
     for temperature in (0.0, 1.0):
-        for g in embedded.generate(messages, n=3, temperature=temperature, max_tokens=80, pattern=pattern):
+        for g in embedded.generate(messages, n=3, temperature=temperature, max_tokens=256, pattern=pattern):
             assert re.fullmatch(pattern, g.text), g.text
             parse_response(g.text)
-    [g] = embedded.generate(messages, n=1, temperature=1.0, max_tokens=80, pattern=pattern)
+    [g] = embedded.generate(messages, n=1, temperature=1.0, max_tokens=256, pattern=pattern)
     allowed = embedded.allowed_masks(messages, g.token_ids, pattern)  # GRPO --vllm's trainer: the sampler's masks
     assert allowed.shape[1] == len(g.token_ids) and all(allowed[0, t, i] for t, i in enumerate(g.token_ids))
 
