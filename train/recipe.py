@@ -8,21 +8,30 @@
    student's form (``teacher:student``); successful episodes become SFT data (rejection sampling).
 3. **Recovery data (DAgger)**: the stage-2 student plays, the teacher labels every state it reaches, and the
    student trains again on both sets.
+4. **The general model**: the teachers of every MiniWoB task (the visible-state ones where they exist), of the
+   train half of the full-size web pages and of the desktop tasks record their episodes in the student's form,
+   and the stage-3 model trains on all of it, tasks drawn uniformly, the cosine over the minutes
+   (models/embedded/README.md, stage 11). ``--hold-out`` keeps tasks out of every stage's data (the
+   no-demonstration set of an RL run); ``--skip-general`` stops at stage 3, the core-only model.
 
 Each stage writes ``DONE`` in its folder when finished; a rerun skips finished stages and resumes the one in
 progress (the bench skips recorded episodes, SFT resumes from ``state.pt``). ``--skip-pretrain`` and
-``--skip-dagger`` give the ablations.
+``--skip-dagger`` give the ablations. The shipped checkpoint's own lineage (which also had GRPO and two SFT runs for
+stage 4) is in models/embedded/README.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
 from pathlib import Path
 
 from agent.bench import BenchConfig, run_bench
+from agent.desktop_bench import run_desktop_bench
 from agent.flags import Parser
+from envs.tasks import WEB_TRAIN_PAGES, task_names
 from train import dagger
 from train.sft import Args, train
 
@@ -43,6 +52,24 @@ def stage(out: Path, name: str, fn) -> Path:
     (folder / "DONE").write_text(json.dumps({"seconds": round(time.time() - t0, 1)}))
     print(f"[recipe] {name}: finished in {time.time() - t0:.0f} s", flush=True)
     return folder
+
+
+def kept(names: list[str], hold_out: str) -> list[str]:
+    """``names`` less the comma-separated ``hold_out`` tasks, in order."""
+    held = {t.strip() for t in hold_out.split(",") if t.strip()}
+    return [t for t in names if t not in held]
+
+
+def general_data(folder: Path, a) -> None:
+    """Stage 4a: the teachers' episodes, in the student's form, of every task not held out."""
+    miniwob = kept(task_names("teachers"), a.hold_out)
+    web = kept([p.stem for p in sorted(WEB_TRAIN_PAGES.glob("*.html"))], a.hold_out)
+    run_bench(BenchConfig(policy="model:teacher:visible", tasks=",".join(miniwob), seeds=a.general_seeds,
+                          workers=a.workers, out=str(folder / "miniwob"), quiet=True))
+    run_bench(BenchConfig(policy="model:teacher:student", task_dir=str(WEB_TRAIN_PAGES), tasks=",".join(web),
+                          seeds=a.general_seeds, out=str(folder / "web"), quiet=True))
+    run_desktop_bench(BenchConfig(policy="model:teacher:student", tasks="all", seeds=a.desktop_seeds,
+                                  out=str(folder / "desktop"), quiet=True))
 
 
 def main(argv=None) -> None:
@@ -66,10 +93,17 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", type=int, default=3, help="parallel teacher episodes while collecting")
     ap.add_argument("--skip-pretrain", action="store_true")
     ap.add_argument("--skip-dagger", action="store_true")
+    ap.add_argument("--skip-general", action="store_true", help="stop at stage 3: the core-only model")
+    ap.add_argument("--general-seeds", type=int, default=60, help="teacher episodes per MiniWoB task and web page")
+    ap.add_argument("--desktop-seeds", type=int, default=36, help="teacher episodes per desktop task")
+    ap.add_argument("--general-minutes", type=float, default=120, help="stage 4b's SFT, minutes of training")
+    ap.add_argument("--general-lr", type=float, default=6e-4)
+    ap.add_argument("--hold-out", default="", help="tasks no stage records, comma-separated (an RL run's set)")
     ap.add_argument("--ship", action="store_true", help="copy the final checkpoint to models/embedded/checkpoint")
     a = ap.parse_args(argv)
     out = Path(a.out)
     size = dict(hidden=a.hidden, layers=a.layers, batch_size=a.batch_size, threads=a.threads)
+    a.tasks = ",".join(kept(task_names(a.tasks), a.hold_out))  # stages 2 and 3 hold them out too
     sft_args = dict(data_tasks=a.tasks, balance="tasks", eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
 
     init = a.init
@@ -94,6 +128,12 @@ def main(argv=None) -> None:
                                                           init=str(sft / "checkpoint"), synthetic=0.1,
                                                           steps=a.dagger_steps, lr=a.lr / 2, warmup=20,
                                                           **sft_args)))
+    if not a.skip_general:
+        data = stage(out, "4a-general-data", lambda d: general_data(d, a))
+        general = Args(out="", data=[str(data)], init=str(final / "checkpoint"), synthetic=0.05, steps=10 ** 6,
+                       minutes=a.general_minutes, clock_schedule=True, lr=a.general_lr, warmup=50, balance="tasks",
+                       eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
+        final = stage(out, "4b-general-sft", lambda d: train(dataclasses.replace(general, out=str(d))))
     print(f"[recipe] final checkpoint: {final / 'checkpoint'}", flush=True)
     if a.ship:
         shutil.copytree(final / "checkpoint", EMBEDDED, dirs_exist_ok=True)
