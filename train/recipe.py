@@ -22,7 +22,6 @@ stage 4) is in models/embedded/README.md.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import time
@@ -103,8 +102,8 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     out = Path(a.out)
     size = dict(hidden=a.hidden, layers=a.layers, batch_size=a.batch_size, threads=a.threads)
-    a.tasks = ",".join(kept(task_names(a.tasks), a.hold_out))  # stages 2 and 3 hold them out too
-    sft_args = dict(data_tasks=a.tasks, balance="tasks", eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
+    tasks = ",".join(kept(task_names(a.tasks), a.hold_out))  # stages 2 and 3 hold them out too
+    sft_args = dict(data_tasks=tasks, balance="tasks", eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
 
     init = a.init
     if not a.skip_pretrain and not a.init:
@@ -116,13 +115,13 @@ def main(argv=None) -> None:
         distill = [str(Path(d)) for d in a.data]
     else:
         distill = [str(stage(out, "2a-distill-data", lambda d: run_bench(BenchConfig(
-            policy="model:teacher:student", tasks=a.tasks, seeds=a.distill_seeds, workers=a.workers,
+            policy="model:teacher:student", tasks=tasks, seeds=a.distill_seeds, workers=a.workers,
             out=str(d)))))]
     sft = stage(out, "2b-sft", lambda d: train(Args(out=str(d), data=distill, init=init, synthetic=0.1,
                                                     steps=a.sft_steps, lr=a.lr, warmup=50, **sft_args)))
     final = sft
     if not a.skip_dagger:
-        labels = stage(out, "3a-dagger-data", lambda d: dagger.collect(str(sft / "checkpoint"), str(d), a.tasks,
+        labels = stage(out, "3a-dagger-data", lambda d: dagger.collect(str(sft / "checkpoint"), str(d), tasks,
                                                                       a.dagger_seeds))
         final = stage(out, "3b-sft", lambda d: train(Args(out=str(d), data=[*distill, str(labels)],
                                                           init=str(sft / "checkpoint"), synthetic=0.1,
@@ -130,10 +129,11 @@ def main(argv=None) -> None:
                                                           **sft_args)))
     if not a.skip_general:
         data = stage(out, "4a-general-data", lambda d: general_data(d, a))
-        general = Args(out="", data=[str(data)], init=str(final / "checkpoint"), synthetic=0.05, steps=10 ** 6,
-                       minutes=a.general_minutes, clock_schedule=True, lr=a.general_lr, warmup=50, balance="tasks",
-                       eval_tasks=EVAL_TASKS, eval_every=a.eval_every, **size)
-        final = stage(out, "4b-general-sft", lambda d: train(dataclasses.replace(general, out=str(d))))
+        base = str(final / "checkpoint")
+        final = stage(out, "4b-general-sft", lambda d: train(Args(
+            out=str(d), data=[str(data)], init=base, synthetic=0.05, steps=10 ** 6, minutes=a.general_minutes,
+            clock_schedule=True, lr=a.general_lr, warmup=50, balance="tasks", eval_tasks=EVAL_TASKS,
+            eval_every=a.eval_every, **size)))
     print(f"[recipe] final checkpoint: {final / 'checkpoint'}", flush=True)
     if a.ship:
         shutil.copytree(final / "checkpoint", EMBEDDED, dirs_exist_ok=True)

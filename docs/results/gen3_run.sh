@@ -13,7 +13,8 @@ sft() {  # the one SFT run; a rerun resumes it from state.pt with the data given
         --minutes "$MINUTES" --clock-schedule --lr 5e-4 --warmup 50 --synthetic 0.05 --threads 1 --eval-seeds 0 \
         --balance tasks --save-every 250
 }
-# Stage 1 and the desktop teachers side by side; stage 1 is stopped at a saved step once the desktop data is in.
+# Stage 1 and the desktop teachers side by side; once the desktop data is in, stage 1 is stopped (as run, just after
+# its save at step 1,000; stopped elsewhere, it goes back to its last save, every 250 steps).
 sft "${DATA[@]}" > "$OUT/sft-stage1.log" 2>&1 &
 $PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 30 --seed-offset 6 --quiet \
     --out "$OUT/distill-desktop2"
