@@ -563,3 +563,10 @@ def test_distillation_batches_mix_in_the_retention_tasks(tiny, tmp_path):
     with pytest.raises(SystemExit, match="--retain-data"):
         Distiller(Args(distill_data=str(tmp_path / "teach"), retain_data=str(tmp_path / "keep"),
                        retain_tasks="click-color"), policy, params, ["click-button"], None)
+    # Trained tasks with no demonstrations: no --distill-data, and every batch is retention data.
+    alone = Distiller(Args(retain_data=str(tmp_path / "keep"), distill_batch=8), policy, params, ["click-pie"], None)
+    assert alone.n_retain == 8 and not alone.examples
+    assert all(len(b) == 8 and {e["task"] for e in b} <= {"click-link", "click-dialog"}
+               for b in (alone.batch(rng) for _ in range(10)))
+    with pytest.raises(SystemExit, match="--distill-data, --retain-data"):
+        Distiller(Args(distill_steps=4), policy, params, ["click-pie"], None)

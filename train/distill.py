@@ -9,7 +9,8 @@ demonstrates from what the student sees can also be taught directly. The two are
 
 - ``--distill-first N`` takes N of those steps before the first rollout, so the RL starts from the teacher's form.
 - ``--retain-data DIRS --retain-frac F`` draws F of every distillation batch from teacher episodes of tasks the run
-  does not train on, so the checkpoint keeps them.
+  does not train on, so the checkpoint keeps them. With no ``--distill-data`` every batch is retention: the trained
+  tasks have no demonstrations and the reward alone teaches them, while the rest is kept.
 - ``--distill-last N`` takes N after the last iteration, each batch's tasks drawn uniformly from the trained and
   the retention tasks together: DeepSeek-R1's third stage (SFT over everything once the RL is done), so the
   checkpoint keeps the tasks the RL did not train; the weights before it stay in ``out/rl``.
@@ -56,7 +57,8 @@ class DistillArgs:
     retain_data: str = ""
     """Teacher trajectory directories (a,b) of tasks the run does not train on: ``retain_frac`` of every
     distillation batch comes from their successful steps (tasks drawn uniformly), PPO-ptx's pretraining mix, so
-    the checkpoint keeps what it could do elsewhere (run 10 lost 25 points on the other core tasks)."""
+    the checkpoint keeps what it could do elsewhere (run 10 lost 25 points on the other core tasks). Without
+    ``distill_data``, the whole batch."""
     retain_tasks: str = ""
     """The tasks whose retention steps are used ('': all the retention data holds)."""
     retain_frac: float = 0.25
@@ -78,10 +80,16 @@ class Distiller:
     def __init__(self, args, policy, params: list, tasks: list, state: dict | None):
         self.args, self.policy, self.params = args, policy, params
         names = args.distill_tasks or ",".join(getattr(t, "id", t) for t in tasks)
-        self.examples, self.by_task = self._load(args.distill_data, names, "--distill-data")
+        if not args.distill_data and not args.retain_data:
+            raise SystemExit("distillation steps need --distill-data, --retain-data or both")
+        # No --distill-data: the trained tasks have no demonstrations, and every batch is retention (PPO-ptx's
+        # pretraining mix alone), so the RL is the only thing that teaches them.
+        self.examples, self.by_task = ([], {}) if not args.distill_data else \
+            self._load(args.distill_data, names, "--distill-data")
         self.retain, self.retain_by_task = ([], {}) if not args.retain_data else \
             self._load(args.retain_data, args.retain_tasks, "--retain-data")
-        self.n_retain = round(args.distill_batch * args.retain_frac) if self.retain else 0
+        self.n_retain = (args.distill_batch if not self.examples else
+                         round(args.distill_batch * args.retain_frac) if self.retain else 0)
         self.everything = self.examples + self.retain  # --distill-last draws from both, every task alike
         self.everything_by_task = sft.by_task(self.everything)
         self.opt = torch.optim.AdamW(params, lr=args.distill_lr, weight_decay=0.0)
@@ -105,8 +113,10 @@ class Distiller:
         if everything:
             idx, _ = sft.draw(len(self.everything), [], self.args.distill_batch, rng, self.everything_by_task)
             return [self.everything[i] for i in idx]
-        idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch - self.n_retain, rng, self.by_task)
-        out = [self.examples[i] for i in idx]
+        out = []
+        if self.examples:
+            idx, _ = sft.draw(len(self.examples), [], self.args.distill_batch - self.n_retain, rng, self.by_task)
+            out = [self.examples[i] for i in idx]
         if self.n_retain:
             idx, _ = sft.draw(len(self.retain), [], self.n_retain, rng, self.retain_by_task)
             out += [self.retain[i] for i in idx]

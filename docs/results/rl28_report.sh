@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The benches of "GRPO where no teacher shows anything" (docs/experiments.md, 2026-12-07).
+#   rl28_report.sh select   run 4's checkpoint on the held-out tasks x validation seeds 3000-3019 (chooses TASKS)
+#   rl28_report.sh report   start, GRPO and control on TASKS x report seeds 20000-20019, then the 125-task
+#                           figure (seeds 20000-20009) before and after, fixed before the run
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-runs/rl28}; BASE=${BASE:-runs/run4/sft/checkpoint}; STAGE=${1:-report}
+export OMP_NUM_THREADS=1
+B=".venv/bin/python -m apps.cli bench miniwob --workers 2 --quiet --max-steps 10"
+if [ "$STAGE" = select ]; then
+    $B --policy "hf:$BASE" --tasks "${HELD:?the held-out tasks}" --seeds 20 --seed-offset 3000 --out "$OUT/select"
+    exit
+fi
+TASKS=${TASKS:?the no-demonstration tasks, comma-separated}
+for arm in start grpo control; do
+    ckpt=$BASE; [ $arm = start ] || ckpt=$OUT/$arm/checkpoint
+    $B --policy "hf:$ckpt" --tasks "$TASKS" --seeds 20 --seed-offset 20000 --out "$OUT/report-$arm"
+done
+for arm in start grpo control; do
+    ckpt=$BASE; [ $arm = start ] || ckpt=$OUT/$arm/checkpoint
+    $B --policy "hf:$ckpt" --tasks all --seeds 10 --seed-offset 20000 --out "$OUT/report-all-$arm"
+done
