@@ -1,5 +1,6 @@
-"""The pages written here (envs/tasks/unseen, envs/tasks/web): their teachers solve them, a wrong way fails, a seed
-fixes the episode, and the full-size ones run at full size, in the bench and through WebTask (screenwise run)."""
+"""The pages written here (envs/tasks/unseen, envs/tasks/web, envs/tasks/widgets): their teachers solve them, a wrong
+way fails, a seed fixes the episode, and the full-size ones run at full size, in the bench and through WebTask
+(screenwise run)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,29 @@ WRONG = {
                          ("click", "'#times button:not([disabled])'"), ("type", "'#who'", "want.name"),
                          ("click", "'#book'")],  # another day
     "address-book": [("click", "'#edit' + ((target + 1) % people.length)"), ("click", "'#save'")],
+    "widget-switch": [("click", "'#done'")],  # nothing switched
+    "widget-checkbox": [("click", "'#done'")],
+    "widget-radio": [("click", "'#r' + ((target + 1) % names.length)"), ("click", "'#done'")],
+    "widget-listbox": [("click", "'#o' + ((target + 1) % names.length)"), ("click", "'#done'")],
+    "widget-select": [("click", "'#done'")],  # still the first option
+    "widget-spinbutton": [("click", "'#done'")],
+    "widget-slider": [("click", "'#done'")],
+    "widget-tabs": [("click", "'#t' + ((tab + 1) % tabs.length)"),
+                    ("click", "'#b' + ((tab + 1) % tabs.length) + '_0'")],
+    "widget-accordion": [("click", "'#h' + ((sec + 1) % heads.length)"),
+                         ("click", "'#b' + ((sec + 1) % heads.length) + '_0'")],
+    "widget-menubutton": [("click", "'#m' + menu"),
+                          ("click", "'#i' + menu + '_' + ((target + 1) % items[menu].length)")],
+    "widget-dialog": [("click", "'#e' + target"), ("click", "'#ok'")],  # the old name kept
+    "widget-alertdialog": [("click", "'#x' + ((target + 1) % names.length)"), ("click", "'#yes'")],
+    "widget-breadcrumb": [("click", "'#s0'")],  # down, not up
+    "widget-treeview": [("click", "'#done'")],  # nothing selected
+    "widget-grid": [("click", "'#a' + ((target + 1) % rows.length)")],
+    "widget-toolbar": [("click", "'#done'")],
+    "widget-disclosure": [("type", "'#box'", "code + '9'"), ("click", "'#done'")],
+    "widget-textbox": [("click", "'#done'")],  # nothing typed
+    "widget-carousel": [("click", "(at + 1) % slides.length === target ? '#prev' : '#next'"), ("click", "'#go'")],
+    "widget-link": [("click", "'#l' + ((target + 1) % names.length)")],
 }
 
 

@@ -22,7 +22,10 @@ WEB_TRAIN_PAGES = Path(__file__).parent / "web" / "train"
 """Full-size (1280x720) everyday pages that training may use."""
 WEB_UNSEEN_PAGES = Path(__file__).parent / "web" / "unseen"
 """Full-size (1280x720) everyday pages: report only, never trained on."""
-PAGE_DIRS = (UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES)
+WIDGET_PAGES = Path(__file__).parent / "widgets"
+"""MiniWoB-style pages (160x210) of the WAI-ARIA Authoring Practices' widget patterns, drawn anew from each seed
+(labels, amounts, layout, wording): training data for reading widgets, not screens."""
+PAGE_DIRS = (UNSEEN_PAGES, WEB_TRAIN_PAGES, WEB_UNSEEN_PAGES, WIDGET_PAGES)
 for _dir in PAGE_DIRS:  # each of these pages teaches itself (its teach(), envs/teachers/pages.py)
     for _page in sorted(_dir.glob("*.html")):
         teacher(_page.stem)(page_teacher)
@@ -90,5 +93,6 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
 
 
 __all__ = ["CORE", "MiniWoBTask", "PAGE_DIRS", "UNSEEN_PAGES", "WEBGUM56", "WEB_TRAIN_PAGES", "WEB_UNSEEN_PAGES",
+           "WIDGET_PAGES",
            "miniwob_task", "never_train_ids", "registered_task_names", "resolve_tasks", "task_dir_tasks",
            "task_names"]
