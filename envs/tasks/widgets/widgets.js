@@ -21,10 +21,14 @@ var W = {
     if (Math.random() < 0.2) w += ' ' + core.sample(W.NOUNS);
     return Math.random() < 0.5 ? w.charAt(0).toUpperCase() + w.slice(1) : w;
   },
-  // n different labels.
-  words: function (n) {
-    var out = [];
-    while (out.length < n) { var w = W.word(); if (out.indexOf(w) < 0) out.push(w); }
+  // n labels, no two alike, nor one inside another, whatever the case (an element is named by its text).
+  words: function (n, taken) {
+    var out = [], seen = (taken || []).map(function (t) { return t.toLowerCase(); });
+    while (out.length < n) {
+      var w = W.word(), l = w.toLowerCase();
+      if (seen.some(function (t) { return t.indexOf(l) >= 0 || l.indexOf(t) >= 0; })) continue;
+      out.push(w); seen.push(l);
+    }
     return out;
   },
   // One of the templates, with {key} filled from vars.
