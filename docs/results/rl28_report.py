@@ -61,6 +61,14 @@ def pooled(summary: dict, tasks: list[str]) -> float:
     return sum(summary["per_task"][t]["success"] for t in tasks) / len(tasks)
 
 
+def gain(a: dict, b: dict, tasks: list[str]) -> str:
+    """a's pooled success minus b's over ``tasks``, with a normal-approximation interval."""
+    n = sum(a["per_task"][t]["episodes"] for t in tasks)
+    pa, pb = pooled(a, tasks), pooled(b, tasks)
+    half = 1.96 * ((pa * (1 - pa) + pb * (1 - pb)) / n) ** 0.5
+    return f"{100 * (pa - pb):+.1f} ± {100 * half:.1f}"
+
+
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -87,6 +95,12 @@ def main() -> None:
     for label, group in ((f"**pooled, in band ({len(band)})**", band), (f"**pooled, all {len(tasks)}**", tasks)):
         cells = [f"**{pct(pooled(a, group))}**" if a else "–" for a in arms.values()]
         lines.append(f"| {label} | | | " + " | ".join(cells) + " |")
+    lines += ["", "| gain (points, ± 1.96 standard errors, episodes taken as independent) | in band | all |",
+              "|---|---|---|"]
+    for a, b in (("grpo", "start"), ("grpo", "control"), ("control", "start")):
+        if arms[a] and arms[b]:
+            cells = [gain(arms[a], arms[b], group) for group in (band, tasks)]
+            lines.append(f"| {a} − {b} | " + " | ".join(cells) + " |")
     everything = {arm: load(f"rl28_all_{arm}_summary.json") for arm in ARMS}
     lines += ["", "| | start | GRPO | control |", "|---|---|---|---|",
               "| all 125 tasks, seeds 20000-20009 | "
@@ -98,9 +112,9 @@ def main() -> None:
     lines += ["", "| arm | training | CPU seconds (user + system) |", "|---|---|---|",
               f"| GRPO | {len(its)} iterations, {sum(m.get('episodes', 0) for m in its)} episodes, "
               f"{sum(m.get('rollout_s', 0) + m.get('update_s', 0) + m.get('distill_s', 0) for m in its) / 60:.1f} "
-              f"min | {cpu_seconds('grpo') or '–'} |",
+              f"min | {cpu_seconds('grpo') or 0:.0f} |",
               f"| control | {control['step'] if control else '–'} SFT steps, "
-              f"{control['train_seconds'] / 60 if control else 0:.1f} min | {cpu_seconds('control') or '–'} |"]
+              f"{control['train_seconds'] / 60 if control else 0:.1f} min | {cpu_seconds('control') or 0:.0f} |"]
     (HERE / "rl28_table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
