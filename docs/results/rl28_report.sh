@@ -13,11 +13,10 @@ if [ "$STAGE" = select ]; then
     exit
 fi
 TASKS=${TASKS:?the no-demonstration tasks, comma-separated}
+ckpt() { if [ "$1" = start ]; then echo "$BASE"; else echo "$OUT/$1/checkpoint"; fi; }
 for arm in start grpo control; do
-    ckpt=$BASE; [ $arm = start ] || ckpt=$OUT/$arm/checkpoint
-    $B --policy "hf:$ckpt" --tasks "$TASKS" --seeds 20 --seed-offset 20000 --out "$OUT/report-$arm"
+    $B --policy "hf:$(ckpt $arm)" --tasks "$TASKS" --seeds 20 --seed-offset 20000 --out "$OUT/report-$arm"
 done
 for arm in start grpo control; do
-    ckpt=$BASE; [ $arm = start ] || ckpt=$OUT/$arm/checkpoint
-    $B --policy "hf:$ckpt" --tasks all --seeds 10 --seed-offset 20000 --out "$OUT/report-all-$arm"
+    $B --policy "hf:$(ckpt $arm)" --tasks all --seeds 10 --seed-offset 20000 --out "$OUT/report-all-$arm"
 done

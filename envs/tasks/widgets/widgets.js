@@ -31,6 +31,12 @@ var W = {
     }
     return out;
   },
+  // For each of the parents, lo to hi-1 labels of its own (the items of a tab, a menu, a folder); no label on the
+  // page like another, the parents' included.
+  groups: function (parents, lo, hi) {
+    var used = parents.slice();
+    return parents.map(function () { var w = W.words(core.randi(lo, hi), used); used = used.concat(w); return w; });
+  },
   // One of the templates, with {key} filled from vars.
   say: function (templates, vars) {
     return core.sample(templates).replace(/\{(\w+)\}/g, function (_, k) { return vars[k]; });
