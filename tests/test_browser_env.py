@@ -133,6 +133,9 @@ def test_task_specs():
     assert [t.id for t in resolve_tasks("click-button,enter-text")] == ["click-button", "enter-text"]
     with pytest.raises(KeyError, match="nope"):
         resolve_tasks("click-button,nope")
+    mixed = resolve_tasks("click-button,cookie-notice,widget-tabs")  # MiniWoB ids beside the project's pages
+    assert [t.id for t in mixed] == ["click-button", "cookie-notice", "widget-tabs"]
+    assert [t.url.split("/")[-2:] for t in mixed[1:]] == [["tasks", "cookie-notice.html"], ["tasks", "widget-tabs.html"]]
     teachers = resolve_tasks("teachers")
     assert len(teachers) >= 6 and all(t.has_teacher for t in teachers)
 

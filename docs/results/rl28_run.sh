@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/rl28}; BASE=${BASE:-runs/run4/sft/checkpoint}; DATA=${DATA:-runs/run4/data}; MINUTES=${MINUTES:-55}
+RETAIN=${RETAIN:-12}  # retention SFT steps after each GRPO update (the second run: 24)
 TASKS=${TASKS:?the no-demonstration tasks, comma-separated}
 export OMP_NUM_THREADS=1 TIMEFORMAT='%U user %S sys %R real (seconds)'
 PY=.venv/bin/python
@@ -16,7 +17,7 @@ mkdir -p "$OUT"
 ( time $PY -m train.grpo --init "$BASE" --tasks "$TASKS" --out "$OUT/grpo" \
     --seeds-per-iter 16 --group 8 --max-steps 10 --lr 3e-4 --warmup 3 --ppo-epochs 2 --minibatch 0 --no-scale-std \
     --eps-high 0.28 --loss-agg episode --task-weights signal --workers 16 --minutes "$MINUTES" --iters 1000 \
-    --seed-offset 900000 --retain-data "$DATA" --distill-steps 12 --distill-batch 8 --distill-lr 3e-4 \
+    --seed-offset 900000 --retain-data "$DATA" --distill-steps "$RETAIN" --distill-batch 8 --distill-lr 3e-4 \
     --eval-seeds 0 --val-seeds 0 --threads 1 --quiet > "$OUT/grpo.log" 2>&1 ) 2>> "$OUT/grpo.cpu" &
 ( time $PY -m train.sft --data "$DATA" --init "$BASE" --out "$OUT/control" --steps 100000 --minutes "$MINUTES" \
     --clock-schedule --lr 3e-4 --warmup 50 --batch-size 8 --synthetic 0 --threads 1 --eval-seeds 0 --balance tasks \

@@ -1,7 +1,7 @@
 """Tasks, registered by id and kept apart from the envs that run them.
 
-``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, ``core``, or ``a,b,c``;
-``task_dir`` gives the pages of a user's task directory instead (``all``, or a comma list of page names). A name
+``resolve_tasks(spec)`` turns a CLI spec into tasks: ``all``, ``webgum56``, ``teachers``, ``core``, or ``a,b,c``
+(MiniWoB ids, and the project's own pages by name, PAGE_DIRS, so one run can mix both); ``task_dir`` gives the pages of a user's task directory instead (``all``, or a comma list of page names). A name
 that matches nothing raises :class:`core.env.UnknownTask`.
 """
 
@@ -89,10 +89,21 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
                 raise UnknownTask(f"no page(s) {', '.join(unknown)} in {task_dir}")
             tasks = [t for t in tasks if t.id in wanted]
         return tasks
-    return [miniwob_task(n) for n in task_names(spec)]
+    if spec in ("all", "webgum56", "core", "teachers"):
+        return [miniwob_task(n) for n in task_names(spec)]
+    names, pages, known = [s.strip() for s in spec.split(",") if s.strip()], project_pages(), set(registered_task_names())
+    unknown = [n for n in names if n not in known and n not in pages]
+    if unknown:
+        raise UnknownTask(f"unknown task(s): {', '.join(unknown)}; see `screenwise tasks` and envs/tasks/*/")
+    by_dir = {d: {t.id: t for t in task_dir_tasks(d)} for d in {pages[n] for n in names if n in pages}}
+    return [by_dir[pages[n]][n] if n in pages else miniwob_task(n) for n in names]
+
+def project_pages() -> dict[str, Path]:
+    """The project's own pages (PAGE_DIRS) by name, each with its directory."""
+    return {p.stem: d for d in PAGE_DIRS for p in sorted(d.glob("*.html"))}
 
 
 __all__ = ["CORE", "MiniWoBTask", "PAGE_DIRS", "UNSEEN_PAGES", "WEBGUM56", "WEB_TRAIN_PAGES", "WEB_UNSEEN_PAGES",
            "WIDGET_PAGES",
-           "miniwob_task", "never_train_ids", "registered_task_names", "resolve_tasks", "task_dir_tasks",
+           "miniwob_task", "never_train_ids", "project_pages", "registered_task_names", "resolve_tasks", "task_dir_tasks",
            "task_names"]
