@@ -6,7 +6,7 @@ asked; there pyautogui's FAILSAFE stays on (throw the mouse into a corner to sto
 
 Data enters as actions (``core.actions``) in screen pixels or element references, and leaves as an
 :class:`core.env.Observation`: a screenshot of the whole screen taken once it stops changing, and the text
-OCR finds on it as elements (``envs/ocr.py``).
+OCR finds on it, and the text fields found by their look, as elements (``envs/screen_elements.py``).
 
 The sandbox has no window manager. Two of its jobs are done here, so that keys go where a person expects:
 a click gives the keyboard focus to the window under the pointer, and a new episode focuses the newest window.
@@ -34,7 +34,7 @@ from PIL import Image
 from core.env import MAX_STEPS, ActionError, EnvCrashed, Observation
 from envs.base import run_turn
 from envs.executor import dispatch, parse_keys
-from envs.ocr import ocr_elements
+from envs.screen_elements import screen_elements
 from envs.safety import SafetyPolicy, Site
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
@@ -422,7 +422,7 @@ class DesktopEnv:
         shot = shot if shot is not None else self._settle()
         elements = []
         if self.want_ocr:
-            elements = ocr_elements(shot)
+            elements = screen_elements(shot)
         return Observation(shot, self.instruction, elements, "", getattr(self.task, "title", ""), error)
 
     # -- execution: the executor's primitives (envs/executor.py), in screen pixels ---------------------------

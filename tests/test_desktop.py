@@ -82,6 +82,30 @@ def test_ocr_reads_the_window_with_boxes(xvfb):
         assert task.state()["checks"]["c0"] != before
 
 
+def test_text_fields_are_listed_where_the_app_has_them(xvfb):
+    """The form's three empty fields are textboxes in reading order after their labels, centred on the app's own
+    boxes; a typed value becomes the field's text, and the student form of the teacher's typing copies the
+    field's listed centre."""
+    from models.student_form import student_action
+
+    task = desktop_task("form-save")
+    with DesktopEnv(task, xvfb=xvfb, ocr=True) as e:
+        obs, _ = e.reset(seed=5)
+        roles = [(el.role, el.text) for el in obs.elements]
+        for label in ("Name:", "Email:", "City:"):
+            assert roles[roles.index(("text", label)) + 1] == ("textbox", ""), roles
+        state = task.state()
+        boxes = [el for el in obs.elements if el.role == "textbox"]
+        for el, key in zip(boxes, ("name", "email", "city")):
+            x0, y0, x1, y1 = state["widgets"][f"field:{key}"]
+            assert abs(el.center[0] - (x0 + x1) / 2) <= 1 and abs(el.center[1] - (y0 + y1) / 2) <= 1
+        _, action = task.teacher(obs, e)
+        assert student_action(action, obs.elements).at == boxes[0].center
+        obs, *_ = e.step(action)
+        first = [el for el in obs.elements if el.role == "textbox"][0]
+        assert first.text == task.goal["name"], obs.elements
+
+
 # -- every primitive, seen by a real Tk window ----------------------------------------------------------------
 
 PROBE = r'''
