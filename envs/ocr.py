@@ -1,6 +1,6 @@
 """Offline OCR: the text on a screenshot as elements, read with rapidocr's bundled ONNX models.
 
-The desktop has no DOM, so its element list is the text OCR finds. ``rapidocr`` (3.x) ships its detection
+The desktop has no DOM, so its element list starts from the text OCR finds (envs/screen_elements.py adds the fields). ``rapidocr`` (3.x) ships its detection
 and recognition models inside the wheel and runs them with onnxruntime: nothing is downloaded, ever.
 ``rapidocr_onnxruntime`` (1.x, PP-OCRv4 models, also in its wheel) is used when that is what is installed.
 
@@ -22,8 +22,6 @@ from collections import OrderedDict
 
 import numpy as np
 from PIL import Image
-
-from core.env import Element
 
 INSTALL_HINT = "pip install 'screenwise[desktop]'"
 MARGIN = 8  # pixels of background kept around the content box: the detector misses text touching an edge
@@ -135,7 +133,3 @@ def ocr_lines(image: Image.Image) -> list[tuple[str, tuple[int, int, int, int], 
         _cache.popitem(last=False)
     return lines
 
-
-def ocr_elements(image: Image.Image, start_id: int = 0) -> list[Element]:
-    """The text lines of a screenshot as ``Element(role='text')``, ids counting from ``start_id``."""
-    return [Element(start_id + i, "text", text, box) for i, (text, box, _) in enumerate(ocr_lines(image))]
