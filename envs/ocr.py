@@ -1,7 +1,8 @@
-"""Offline OCR: the text on a screenshot as elements, read with rapidocr's bundled ONNX models.
+"""Offline OCR: the text lines on a screenshot, read with rapidocr's bundled ONNX models.
 
-The desktop has no DOM, so its element list starts from the text OCR finds (envs/screen_elements.py adds the fields). ``rapidocr`` (3.x) ships its detection
-and recognition models inside the wheel and runs them with onnxruntime: nothing is downloaded, ever.
+The desktop has no DOM, so its element list starts from the text OCR finds (envs/screen_elements.py adds the
+fields). ``rapidocr`` (3.x) ships its detection and recognition models inside the wheel and runs them with
+onnxruntime: nothing is downloaded, ever.
 ``rapidocr_onnxruntime`` (1.x, PP-OCRv4 models, also in its wheel) is used when that is what is installed.
 
 Two choices make it fast on a desktop screen:
