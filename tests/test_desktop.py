@@ -106,6 +106,23 @@ def test_text_fields_are_listed_where_the_app_has_them(xvfb):
         assert first.text == task.goal["name"], obs.elements
 
 
+def test_the_editor_is_a_box_the_student_can_copy(xvfb):
+    """A multi-line editor is a framed light area taller than a field: a ``box`` centred on the app's own text
+    widget, and the teacher's typing into it copies that centre in the student form."""
+    from models.student_form import student_action
+
+    task = desktop_task("text-editor-save")
+    with DesktopEnv(task, xvfb=xvfb, ocr=True) as e:
+        for seed in range(6):  # an empty editor, and one holding a sentence to replace
+            obs, _ = e.reset(seed=seed)
+            boxes = [el for el in obs.elements if el.role == "box"]
+            assert len(boxes) == 1 and not [el for el in obs.elements if el.role == "textbox"], obs.elements
+            x0, y0, x1, y1 = task.state()["widgets"]["text"]
+            assert abs(boxes[0].center[0] - (x0 + x1) / 2) <= 1 and abs(boxes[0].center[1] - (y0 + y1) / 2) <= 1
+            _, action = task.teacher(obs, e)
+            assert student_action(action, obs.elements).at == boxes[0].center, (seed, action)
+
+
 # -- every primitive, seen by a real Tk window ----------------------------------------------------------------
 
 PROBE = r'''

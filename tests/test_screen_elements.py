@@ -31,3 +31,15 @@ def test_the_frame_must_close_on_every_side():
     assert field_boxes(img) == []
     img = Image.new("RGB", (300, 120), WHITE)  # a light window: light everywhere, no field
     assert field_boxes(img) == []
+
+
+def test_a_stripe_of_a_list_is_not_a_field():
+    """White rows between rows of a paler blue (a striped list) are light bands with no frame line of their own."""
+    img = Image.new("RGB", (300, 200), GREY)
+    d = ImageDraw.Draw(img)
+    for i in range(5):
+        d.rectangle((20, 20 + 28 * i, 260, 47 + 28 * i), fill=WHITE if i % 2 == 0 else (238, 242, 247))
+    d.rectangle((19, 19, 261, 160), outline=GREY)
+    assert field_boxes(img) == []
+    d.rectangle((20, 20, 260, 47), fill=WHITE, outline=FRAME)  # the first row given a frame: now a field
+    assert field_boxes(img) == [(20, 20, 261, 48)]

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tkinter as tk
+import tkinter.font as tkfont
 from pathlib import Path
 
 FONT = ("DejaVu Sans", 11)
@@ -47,19 +48,20 @@ def all_selected(w) -> bool:
 
 
 def listbox_rows(lb: tk.Listbox) -> list[dict]:
-    """The rows of a listbox whose centre is in view, with their screen boxes."""
+    """The rows of a listbox whose centre is in view, with their screen boxes (the row's, and its text's)."""
     rows, x0, y0 = [], lb.winfo_rootx(), lb.winfo_rooty()
     height = lb.winfo_height()
     for i in range(lb.nearest(0), lb.size()):
         b = lb.bbox(i)
         if b is None:
             break
-        _, y, _, h = b
+        x, y, w, h = b  # the row's text
         if y + h / 2 > height - 2:
             break
         if y + h / 2 < 2:
             continue
-        rows.append({"index": i, "text": lb.get(i), "box": [x0 + 3, y0 + y, x0 + lb.winfo_width() - 3, y0 + y + h]})
+        rows.append({"index": i, "text": lb.get(i), "box": [x0 + 3, y0 + y, x0 + lb.winfo_width() - 3, y0 + y + h],
+                     "text_box": [x0 + x, y0 + y, x0 + x + w, y0 + y + h]})
     return rows
 
 
@@ -467,9 +469,17 @@ class TodoApp(App):
             for k in range(last + 1):
                 top = self.menu.yposition(k)
                 bottom = self.menu.yposition(k + 1) if k < last else h - 2
-                menu["entries"].append({"label": self.menu.entrycget(k, "label"),
-                                        "box": [x0 + 2, y0 + top, x0 + w - 2, y0 + bottom]})
-        rows = [{"text": it["text"], "done": it["done"], "box": box(lb)} for it, lb in zip(self.items, self.labels)]
+                label = self.menu.entrycget(k, "label")
+                width = tkfont.Font(font=str(self.menu.cget("font"))).measure(label)
+                menu["entries"].append({"label": label, "box": [x0 + 2, y0 + top, x0 + w - 2, y0 + bottom],
+                                        "text_box": [x0 + 2, y0 + top, x0 + 2 + width, y0 + bottom]})
+        rows = []
+        for it, lb in zip(self.items, self.labels):
+            x0, y0, x1, y1 = box(lb)
+            left = x0 + sum(int(lb.winfo_fpixels(str(lb.cget(k)))) for k in ("padx", "borderwidth"))
+            width = tkfont.Font(font=str(lb.cget("font"))).measure(it["text"])
+            rows.append({"text": it["text"], "done": it["done"], "box": [x0, y0, x1, y1],
+                         "text_box": [left, y0, left + width, y1]})
         return {"items": rows, "menu": menu}
 
 

@@ -268,11 +268,16 @@ class SettingsTask(AppTask):
 def scroll_toward(state: dict, target: str, items: list[str], what: str):
     """Scroll the list so that ``target`` comes into view."""
     rows = state["rows"]
-    c = center(state["widgets"]["list"])
     first = rows[0]["index"] if rows else 0
     direction = "down" if items.index(target) > first else "up"
-    return (f"'{target}' is not among the rows of the {what} now in view; scroll the list {direction} at {at(c)}.",
-            A.Scroll(direction, at=c))
+    if not rows:
+        c = center(state["widgets"]["list"])
+        return (f"'{target}' is not among the rows of the {what} now in view; scroll the list {direction} at {at(c)}.",
+                A.Scroll(direction, at=c))
+    edge = rows[-1] if direction == "down" else rows[0]  # the row on the side it scrolls toward, by its text
+    c = center(edge["text_box"])
+    return (f"'{target}' is not among the rows of the {what} now in view; scroll the list {direction} at its "
+            f"{'last' if direction == 'down' else 'first'} row, '{edge['text']}' at {at(c)}.", A.Scroll(direction, at=c))
 
 
 class ListFilterTask(AppTask):
@@ -292,7 +297,7 @@ class ListFilterTask(AppTask):
         target = self.goal["item"]
         row = next((r for r in state["rows"] if r["text"] == target), None)
         if row is not None:
-            p = center(row["box"])
+            p = center(row["text_box"])
             return f"'{target}' is shown in the list at {at(p)}; double-click it to open it.", A.DoubleClick(p)
         if target not in state["shown"]:
             return fix_text("Filter box", target, state["filter"], "filter", state, state["filter_selected_all"])
@@ -323,7 +328,7 @@ class ListScrollTask(AppTask):
             return f"'{target}' is selected; the OK button is at {at(p)}; click it.", A.Click(p)
         row = next((r for r in state["rows"] if r["text"] == target), None)
         if row is not None:
-            p = center(row["box"])
+            p = center(row["text_box"])
             return f"'{target}' is in view at {at(p)}; click it to select it.", A.Click(p)
         return scroll_toward(state, target, state["shown"], "list")
 
@@ -364,7 +369,7 @@ class SortTask(AppTask):
                 p = self.box(state, direction)
                 return (f"'{item}' is selected in row {j + 1} and belongs in row {i + 1}; click Move {direction} at "
                         f"{at(p)}."), A.Click(p)
-            p = center(state["rows"][j]["box"])
+            p = center(state["rows"][j]["text_box"])
             return f"'{item}' belongs in row {i + 1} but is in row {j + 1}; select it at {at(p)}.", A.Click(p)
         p = self.box(state, "done")
         return f"The list reads {', '.join(order)}, which is A to Z; click Done at {at(p)}.", A.Click(p)
@@ -506,12 +511,12 @@ class TodoTask(AppTask):
         if menu["posted"]:
             if menu["item"] == target:
                 entry = next(e for e in menu["entries"] if e["label"] == action)
-                p = center(entry["box"])
+                p = center(entry["text_box"])
                 return f"The menu of '{target}' is open; click '{action}' at {at(p)}.", A.Click(p)
             return (f"The open menu belongs to '{menu['item']}', not '{target}'; press Escape to close it.",
                     A.Hotkey("esc"))
         row = next(r for r in state["items"] if r["text"] == target)
-        p = center(row["box"])
+        p = center(row["text_box"])
         return f"'{target}' is at {at(p)}; right-click it to open its menu.", A.RightClick(p)
 
 
@@ -556,7 +561,7 @@ class FilesTask(AppTask):
         row = next((r for r in state["rows"] if r["text"] == target), None)
         if row is None:
             return scroll_toward(state, target, state["files"], "file list")
-        p = center(row["box"])
+        p = center(row["text_box"])
         return f"'{target}' is in the file list at {at(p)}; click it to select it.", A.Click(p)
 
 
@@ -579,7 +584,7 @@ class SliderTask(AppTask):
             p = self.box(state, "ok")
             return f"The {label} slider shows {want}; click OK at {at(p)}.", A.Click(p)
         src, dst = tuple(state["coords"][have]), tuple(state["coords"][want])
-        return (f"The {label} slider's handle is at {have}, {at(src)}; drag it to {want} at {at(dst)}.",
+        return (f"The {label} slider shows {have}; drag its handle at {at(src)} to {want} at {at(dst)}.",
                 A.Drag(src, dst))
 
 
