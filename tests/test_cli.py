@@ -68,7 +68,7 @@ BAD_INPUT = [
     (["run", "--task", "click-test", "--secrets", "{tmp}/not-json.json"], 2, "cannot read the secrets file"),
     (["run", "--task", "click-test", "--max-steps", "many"], 2, "invalid int value"),
     (["bench", "webarena"], 2, "invalid choice"),
-    (["bench", "miniwob", "--tasks", "bogus", "--out", "{tmp}/b"], 2, "unknown MiniWoB task(s): bogus"),
+    (["bench", "miniwob", "--tasks", "bogus", "--out", "{tmp}/b"], 2, "unknown task(s): bogus"),
     (["bench", "miniwob", "--task-dir", "{tmp}/missing", "--out", "{tmp}/b"], 2, "no such directory"),
     (["bench", "miniwob", "--task-dir", "{tmp}", "--out", "{tmp}/b"], 2, "no .html task pages"),
     (["bench", "miniwob", "--task-dir", "envs/tasks/examples", "--tasks", "nope", "--out", "{tmp}/b"], 2,

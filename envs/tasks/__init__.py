@@ -98,6 +98,7 @@ def resolve_tasks(spec: str = "all", task_dir: str | None = None) -> list[MiniWo
     by_dir = {d: {t.id: t for t in task_dir_tasks(d)} for d in {pages[n] for n in names if n in pages}}
     return [by_dir[pages[n]][n] if n in pages else miniwob_task(n) for n in names]
 
+
 def project_pages() -> dict[str, Path]:
     """The project's own pages (PAGE_DIRS) by name, each with its directory."""
     return {p.stem: d for d in PAGE_DIRS for p in sorted(d.glob("*.html"))}
