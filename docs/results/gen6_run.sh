@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/gen6}; GEN2=${GEN2:-runs/gen2}; MINUTES=${MINUTES:-45}
-INIT=${INIT:-models/embedded/checkpoint}  # run 3, as shipped
+INIT=${INIT:-models/embedded/checkpoint}  # the shipped checkpoint (stage 12 since 2026-12-07)
 MINIWOB=${MINIWOB:-"$GEN2/data-gen1 $GEN2/distill-visible"}  # run 3's MiniWoB data (as rerun: runs/rl28c/data)
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python

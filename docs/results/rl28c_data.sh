@@ -9,8 +9,11 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/rl28c}; SEEDS=${SEEDS:-20}
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
-VIS=click-collapsible-2,click-collapsible-2-nodelay,click-tab-2,click-tab-2-easy,click-tab-2-medium,click-tab-2-hard,navigate-tree,hot-cold,stock-market
-REST=$($PY -c "from envs.tasks import task_names; v='$VIS'.split(','); print(','.join(t for t in task_names('all') if t not in v))")
+split() {  # the MiniWoB tasks with a visible-state teacher (envs.teachers.VISIBLE) when $1 is 1, the others when 0
+    $PY -c "from envs.tasks import task_names; from envs.teachers import VISIBLE
+print(','.join(t for t in task_names('all') if (t in VISIBLE) == bool($1)))"
+}
+VIS=$(split 1); REST=$(split 0)
 B="$PY -m apps.cli bench miniwob --seeds $SEEDS --seed-offset 0 --quiet"
 $B --policy model:teacher:student --tasks "$REST" --workers 2 --out "$OUT/data-miniwob"
 $B --policy model:teacher:visible --tasks "$VIS" --workers 2 --out "$OUT/data-visible"
