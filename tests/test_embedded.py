@@ -32,7 +32,7 @@ def test_embedded_model_solves_a_real_episode_offline(make_env, monkeypatch):
 
 
 # Non-core tasks (outside the 43 the model was first trained on) that the shipped model solves on report seeds
-# (docs/results/stage12_all_summary.json); each must be solved here in at least one of three held-out seeds.
+# (docs/results/stage13_all_summary.json); each must be solved here in at least one of three held-out seeds.
 NON_CORE = ["ascending-numbers", "use-autocomplete-nodelay", "scroll-text-2", "email-inbox-reply", "use-autocomplete"]
 
 
