@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/gen6}; GEN2=${GEN2:-runs/gen2}; MINUTES=${MINUTES:-45}
-INIT=${INIT:-models/embedded/checkpoint}  # the shipped checkpoint (stage 12 since 2026-12-07)
+INIT=${INIT:-models/embedded/checkpoint}  # the shipped checkpoint (stage 13 since 2026-12-07)
 MINIWOB=${MINIWOB:-"$GEN2/data-gen1 $GEN2/distill-visible"}  # run 3's MiniWoB data (as rerun: runs/rl28c/data)
+DESKTOP_FROM=${DESKTOP_FROM:-100}  # the desktop episodes' first training seed (50 seeds a task)
+EXTRA=${EXTRA:-}  # more trajectory folders for the SFT (run 7: run 6's desktop episodes)
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
-$PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 50 --seed-offset 100 --quiet \
+$PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 50 --seed-offset "$DESKTOP_FROM" --quiet \
     --out "$OUT/desktop-fields"
-$PY -m train.sft --data $MINIWOB "$OUT/desktop-fields" --init "$INIT" \
+$PY -m train.sft --data $MINIWOB $EXTRA "$OUT/desktop-fields" --init "$INIT" \
     --out "$OUT/sft" --steps 100000 --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 --synthetic 0.05 \
     --threads 1 --eval-seeds 0 --balance tasks --save-every 250
