@@ -12,8 +12,8 @@ DESKTOP_FROM=${DESKTOP_FROM:-100}  # the desktop episodes' first training seed (
 EXTRA=${EXTRA:-}  # more trajectory folders for the SFT (run 7: run 6's desktop episodes)
 export OMP_NUM_THREADS=1
 PY=.venv/bin/python
-$PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 50 --seed-offset "$DESKTOP_FROM" --quiet \
-    --out "$OUT/desktop-fields"
+$PY -m apps.cli bench desktop --policy model:teacher:student --tasks all --seeds 50 --seed-offset "$DESKTOP_FROM" \
+    --quiet --out "$OUT/desktop-fields"
 $PY -m train.sft --data $MINIWOB $EXTRA "$OUT/desktop-fields" --init "$INIT" \
     --out "$OUT/sft" --steps 100000 --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 --synthetic 0.05 \
     --threads 1 --eval-seeds 0 --balance tasks --save-every 250
