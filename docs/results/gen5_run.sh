@@ -12,4 +12,5 @@ PY=.venv/bin/python
 $PY -m apps.cli bench miniwob --policy model:teacher:student --task-dir envs/tasks/widgets --tasks all --seeds 150 \
     --seed-offset 0 --workers 1 --quiet --out "$OUT/widgets-student"
 $PY -m train.sft --data $DATA "$OUT/widgets-student" --init "$INIT" --out "$OUT/sft" --steps 100000 \
-    --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 --synthetic 0.05 --threads 1 --eval-seeds 0 --balance tasks --save-every 250
+    --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 --synthetic 0.05 --threads 1 --eval-seeds 0 \
+    --balance tasks --save-every 250
