@@ -24,7 +24,7 @@ def port(text: str) -> int:
 
 def card_overrides(args: argparse.Namespace) -> dict:
     """What ``models.resolve`` takes besides the spec, from ``add_card_args``'s flags (only those given)."""
-    given = {k: getattr(args, k, None) for k in ("card", "prompt", "coord_space", "element_refs")}
+    given = {k: getattr(args, k, None) for k in ("card", "prompt", "coord_space", "element_refs", "constrain_reply")}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -36,6 +36,8 @@ def add_card_args(parser: argparse.ArgumentParser) -> None:
                         help="override how the model writes coordinates")
     parser.add_argument("--element-refs", default=None, action=argparse.BooleanOptionalAction,
                         help="show the model the element list (override the card)")
+    parser.add_argument("--constrain-reply", default=None, action=argparse.BooleanOptionalAction,
+                        help="hold every reply to the whole-reply pattern in-process (override the card)")
 
 
 def add_safety_args(parser: argparse.ArgumentParser) -> None:

@@ -76,9 +76,9 @@ def checkpoint_dir(spec: str) -> Path:
 
 
 def resolve(spec: str, env=None, card: Card | str | Path | None = None, prompt: str | None = None,
-            coord_space: str | None = None, element_refs: bool | None = None):
+            coord_space: str | None = None, element_refs: bool | None = None, constrain_reply: bool | None = None):
     """``(model, card)`` for ``spec``. ``card`` (a Card or a card file) replaces the card the model carries;
-    ``prompt``/``coord_space``/``element_refs`` override single fields. Raises SpecError, CardError or
+    ``prompt``/``coord_space``/``element_refs``/``constrain_reply`` override single fields. Raises SpecError, CardError or
     BackendUnavailable with a one-line message."""
     kind = spec_kind(spec)
     given = Card.read(card) if isinstance(card, (str, Path)) else card
@@ -100,7 +100,8 @@ def resolve(spec: str, env=None, card: Card | str | Path | None = None, prompt: 
         directory = checkpoint_dir(spec)
         own = Card.of_directory(directory) or Card()
         model = None
-    final = (given or own).replace(prompt=prompt, coord_space=coord_space, element_refs=element_refs)
+    final = (given or own).replace(prompt=prompt, coord_space=coord_space, element_refs=element_refs,
+                                   constrain_reply=constrain_reply)
     if model is None:
         model = _local(spec, kind, directory, final)
     model.coord_space = final.coord_space

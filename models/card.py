@@ -3,7 +3,8 @@
 - In a checkpoint directory it is ``screenwise.json`` (``hf:DIR``, ``vllm:DIR``, a path, ``embedded``).
 - ``screenwise serve`` puts it in ``GET /v1/models``, under each model's ``"screenwise"`` key, so a client that
   is given nothing but the URL prompts the served model as its card asks.
-- ``--card FILE`` gives one by hand; ``--prompt``, ``--coord-space`` and ``--element-refs`` override single fields.
+- ``--card FILE`` gives one by hand; ``--prompt``, ``--coord-space``, ``--element-refs`` and ``--constrain-reply``
+  override single fields.
 
 An endpoint that says nothing is taken for UI-TARS-1.5: its multi-turn prompt, no element list, absolute pixels
 of the ``smart_resize``d screenshot (``qwen25``).
@@ -42,6 +43,9 @@ class Card:
     """... and typed text must be a run of whole words of the instruction."""
     constrain_quotes: bool = False
     """... and a listed line quoted in the thought goes on with the position the list gives it."""
+    constrain_reply: bool = False
+    """In-process decoding holds the whole reply to the pattern a server is sent (models/reply_pattern.py): one
+    Thought line, then canonical actions, so every reply parses. Without it only the references are masked."""
     model: str = ""
     """The model this card is for (its served name or directory name); empty: any."""
 
@@ -84,11 +88,14 @@ class Card:
             raise CardError(f"{where}: prompt must be one of {', '.join(PROMPTS)}, got {self.prompt!r}")
         if self.coord_space not in COORD_SPACES:
             raise CardError(f"{where}: coord_space must be one of {', '.join(COORD_SPACES)}, got {self.coord_space!r}")
-        needs_list = [k for k in ("mark_matches", "constrain_references", "copy_content", "constrain_quotes")
-                      if getattr(self, k)]
+        needs_list = [k for k in ("mark_matches", "constrain_references", "copy_content", "constrain_quotes",
+                                  "constrain_reply") if getattr(self, k)]
         if needs_list and not (self.prompt == "compact" and self.element_refs):
             raise CardError(f"{where}: {', '.join(needs_list)} need the element list in the prompt "
                             "(prompt 'compact' with element_refs true)")
+        if self.constrain_reply and not self.constrain_references:
+            raise CardError(f"{where}: constrain_reply holds replies to the reference pattern: it needs "
+                            "constrain_references true")
 
     def to_dict(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "model" or v}

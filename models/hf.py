@@ -141,7 +141,8 @@ class TransformersModel:
         self._patterns: PatternConstraint | None = None  # built on the first request that brings a pattern
         self.use_pattern = False
         """Hold replies to the card's pattern (models/reply_pattern.py) instead of the in-process masks: what a
-        vLLM sampler does, so a trainer beside one (GRPO ``--vllm``) masks as it sampled."""
+        vLLM sampler does, so a trainer beside one (GRPO ``--vllm``) masks as it sampled. A card's
+        ``constrain_reply`` asks the same for every decode."""
 
     # -- prompt -------------------------------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ class TransformersModel:
     def _session(self, messages: list[dict], rows: int, pattern: str | None):
         """The decode's constraint: the pattern a request brings (models/reply_pattern.py, as a server's
         structured output), else the card's in-process reference masks (models/constrain.py), else none."""
-        if pattern is None and self.use_pattern:
+        if pattern is None and (self.use_pattern or self.card.constrain_reply):
             pattern = pattern_for(messages, self.card)
         if pattern is not None:
             if self._patterns is None:

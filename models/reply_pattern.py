@@ -115,7 +115,8 @@ def action_pattern(names, points, ids, copy: str) -> str:
     for cls in ALL_ACTIONS:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         if cls is Drag:
-            head = target + ", " + _target(names, [], [], "end_box", "end_element", "end_nth")
+            head = (_target(names, points, ids, "start_box", "start_element", "start_nth") + ", "
+                    + _target(names, [], [], "end_box", "end_element", "end_nth"))
         elif "at" in fields:  # an optional target is written first, with its ", ", or not at all
             head = f"(?:{target}, )?" if fields["at"].default is None else target + ", "
         else:

@@ -44,15 +44,18 @@ def test_pattern_holds_references_copies_and_quotes():
           "Thought: The box; textbox at (68,81).\nAction: type(start_box='(68,81)', content='Ada Lovelace')",
           "Thought: red; div red at (49,103); click it.\nAction: click(start_box='(49,103)')",
           "Thought: type it in upper case.\nAction: type(element='Submit', content='ADA')\n\nclick(element=1)",
-          "Thought: done (really).\nAction: finished()"]
+          "Thought: done (really).\nAction: finished()",
+          "Thought: drag it.\nAction: drag(start_element='Submit', end_box='(10,20)')"]
     bad = ["Thought: x\nAction: click(element='Cancel')",              # not listed
            "Thought: x\nAction: click(start_box='(50,50)')",            # not a listed position
            "Thought: x\nAction: type(start_box='(68,81)', content='Bob')",  # not in the instruction
            "Thought: x\nAction: type(start_box='(68,81)', content='Ada Love')",  # not a whole word
            "Thought: red; div red at (111,167).\nAction: click(element='Submit')",  # the position of another line
            "Thought: x\nAction: click(element='Submit'",                # does not parse
-           "click(element='Submit')"]                                    # no thought
+           "click(element='Submit')",                                    # no thought
+           "Thought: x\nAction: drag(element='Submit', end_box='(10,20)')"]  # a drag's start is start_element
     assert all(re.fullmatch(p, r) for r in ok)
+    assert all(parse_response(r).actions for r in ok)
     assert not any(re.fullmatch(p, r) for r in bad)
     assert re.fullmatch(reply_pattern(PROMPT), "Thought: x\nAction: type(element='Submit', content='Bob')")
 
@@ -105,6 +108,23 @@ def test_a_pattern_request_holds_the_embedded_model_to_it(embedded):
     [g] = embedded.generate(messages, n=1, temperature=1.0, max_tokens=256, pattern=pattern)
     allowed = embedded.allowed_masks(messages, g.token_ids, pattern)  # GRPO --vllm's trainer: the sampler's masks
     assert allowed.shape[1] == len(g.token_ids) and all(allowed[0, t, i] for t, i in enumerate(g.token_ids))
+
+
+def test_a_card_with_constrain_reply_holds_every_decode_to_the_pattern():
+    """``constrain_reply`` (a card field, ``--constrain-reply``): with no pattern in the request, the in-process
+    decode still keeps to the whole-reply pattern, so sampled replies parse."""
+    model, card = resolve("embedded", constrain_reply=True)
+    assert card.constrain_reply and model.card.constrain_reply
+    messages = [{"role": "user", "content": [{"type": "text", "text": PROMPT}]}]
+    pattern = pattern_for(messages, card)
+    gens = model.generate(messages, n=4, temperature=1.5, max_tokens=256)
+    ended = [g for g in gens if g.finish_reason == "stop"]  # a reply cut at max_tokens is the only way out
+    assert ended
+    for g in ended:
+        assert re.fullmatch(pattern, g.text), g.text
+        parse_response(g.text)
+    with pytest.raises(CardError, match="constrain_reply"):
+        Card(prompt="compact", element_refs=True, constrain_reply=True).check()
 
 
 class SkipsSpecialTokens:
