@@ -9,6 +9,7 @@ from PIL import Image
 from agent.bench import BenchConfig, run_bench
 from core import actions as A
 from core.env import Element, Observation
+from models import EMBEDDED_DIR
 from models.student_form import listed_lines, student_action, student_thought
 
 
@@ -63,6 +64,24 @@ def test_sft_draw_balances_tasks_or_walks_shuffled_epochs():
         idx, order = draw(len(examples), order, 8, random.Random(len(seen)))
         seen += idx
     assert sorted(seen[:100]) == list(range(100)) and sorted(seen[100:200]) == list(range(100))
+
+
+def test_sft_counts_by_task_the_examples_past_its_length_limit():
+    from models.hf import load_processor
+    from train.sft import token_length, within_limit
+
+    class Tokenizing:
+        tokenizer = load_processor(EMBEDDED_DIR).tokenizer
+
+    def example(task, chars):
+        return {"task": task, "target": "Thought: t\nAction: click(element='OK')",
+                "prompt": [{"role": "user", "content": [{"type": "text", "text": "x" * chars}]}]}
+
+    examples = [example("short", 100), example("page", 100), example("page", 3000), example("page", 5000)]
+    assert token_length(Tokenizing, examples[2]) > 3000
+    kept, dropped = within_limit(Tokenizing, examples, 2048)
+    assert kept == examples[:2] and dropped == {"page": 2}
+    assert within_limit(Tokenizing, examples, 6000) == (examples, {})
 
 
 def test_visible_teachers_search_in_order_and_act_only_on_what_the_prompt_lists(tmp_path):

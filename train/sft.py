@@ -20,6 +20,7 @@ import math
 import random
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +138,17 @@ def load_examples(dirs: list[str], tasks: str = "") -> list[dict]:
                 examples.append({"dir": str(traj.dir), "prompt": step["prompt"], "target": target,
                                  "task": traj.header.get("task", "")})
     return examples
+
+
+def within_limit(model, examples: list[dict], max_tokens: int) -> tuple[list[dict], Counter]:
+    """The examples of at most ``max_tokens`` (``token_length``), and how many of each task's were longer."""
+    kept, dropped = [], Counter()
+    for e in examples:
+        if token_length(model, e) <= max_tokens:
+            kept.append(e)
+        else:
+            dropped[e["task"]] += 1
+    return kept, dropped
 
 
 def by_task(examples: list[dict]) -> dict[str, list[int]]:
@@ -275,8 +287,10 @@ def evaluate(args: Args, checkpoint: Path, step: int) -> dict:
 def load_data(args: Args, model) -> tuple[list[dict], int, dict | None]:
     """The data examples that fit ``max_tokens``, how many of a batch are synthetic, and the examples by task
     (with ``--balance tasks``; else None)."""
-    examples = load_examples(args.data, args.data_tasks)
-    examples = [e for e in examples if token_length(model, e) <= args.max_tokens]
+    examples, dropped = within_limit(model, load_examples(args.data, args.data_tasks), args.max_tokens)
+    if dropped:  # a long page's late steps: a model never trained past the limit writes nonsense there
+        print(f"left out {sum(dropped.values())} examples longer than --max-tokens {args.max_tokens}: "
+              + ", ".join(f"{t or '?'} {n}" for t, n in dropped.most_common()), flush=True)
     if not examples and args.synthetic < 1.0:
         raise SystemExit(f"no successful steps found under {args.data}")
     print(f"{len(examples)} examples from {len({e['dir'] for e in examples})} successful episodes"
