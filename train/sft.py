@@ -48,8 +48,9 @@ class DataArgs:
     balance: str = ""
     """How a batch's data examples are drawn: "" shuffles all steps (a task weighs what it has recorded, so
     multi-step tasks dominate); "tasks" draws each example's task uniformly, then one of its steps."""
-    max_tokens: int = 1024
-    """Examples longer than this (prompt + reply) are skipped."""
+    max_tokens: int = 2048
+    """Examples longer than this (prompt text + reply, the screenshot's tokens aside) are left out, and counted by
+    task. At 1,024 (stages 1-13) the late steps of full-size pages were all left out (docs/experiments.md, run 8)."""
     synthetic: float = 0.0
     """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
 
