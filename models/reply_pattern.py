@@ -215,8 +215,9 @@ class PatternConstraint:
         self.bytes = token_bytes(tokenizer)
         self.end = (tokenizer.convert_ids_to_tokens(stop_id) or "").encode()
         table: dict[bytes, list[int]] = {self.end: [stop_id]}
+        special = set(tokenizer.all_special_ids)  # another stop (<|endoftext|>) would end a reply mid-pattern
         for i, b in enumerate(self.bytes):
-            if b and i != stop_id:
+            if b and i != stop_id and i not in special:
                 table.setdefault(b, []).append(i)
         self.vocabulary = Vocabulary(len(self.bytes), table)  # an end id no model writes: the pattern ends itself
         self._indexes: dict[str, object] = {}
