@@ -78,8 +78,8 @@ def checkpoint_dir(spec: str) -> Path:
 def resolve(spec: str, env=None, card: Card | str | Path | None = None, prompt: str | None = None,
             coord_space: str | None = None, element_refs: bool | None = None, constrain_reply: bool | None = None):
     """``(model, card)`` for ``spec``. ``card`` (a Card or a card file) replaces the card the model carries;
-    ``prompt``/``coord_space``/``element_refs``/``constrain_reply`` override single fields. Raises SpecError, CardError or
-    BackendUnavailable with a one-line message."""
+    ``prompt``/``coord_space``/``element_refs``/``constrain_reply`` override single fields. Raises SpecError,
+    CardError or BackendUnavailable with a one-line message."""
     kind = spec_kind(spec)
     given = Card.read(card) if isinstance(card, (str, Path)) else card
     if kind == "teacher":

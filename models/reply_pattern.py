@@ -243,7 +243,7 @@ class Session:
         from outlines_core import Guide
 
         self.table, self.pattern = table, pattern
-        index = table.index(pattern)
+        self.index = index = table.index(pattern)
         self.guides = [Guide(index) for _ in range(rows)]
         self.done = [False] * rows
         self.pushed = [0] * rows  # ids already pushed (HF generate's hook hands over the whole row each time)
@@ -257,5 +257,12 @@ class Session:
         self.guides[row].advance(token_id)
 
     def allowed(self, row: int) -> list[int] | None:
-        """Ids that keep the row's reply on the pattern; None once the row has ended."""
-        return None if self.done[row] else list(self.guides[row].get_tokens())
+        """Ids that keep the row's reply on the pattern; None once the row has ended. The stop token only where it
+        ends the pattern: its bytes (``<|im_end|>``) are also text that a thought or a quoted string may hold."""
+        if self.done[row]:
+            return None
+        state, stop = self.guides[row].get_state(), self.table.stop_id
+        tokens = list(self.guides[row].get_tokens())
+        if stop in tokens and not self.index.is_final_state(self.index.get_next_state(state, stop)):
+            tokens.remove(stop)
+        return tokens
