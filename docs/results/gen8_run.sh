@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # General-model run 8 (docs/experiments.md, 2026-12-07): run 7's data (run 3's MiniWoB and web teachers recorded
 # again, and both desktop recordings) with SFT's length limit raised from 1,024 to 2,048 tokens, so that the later
-# steps of the full-size web pages and of long MiniWoB lists are trained at last. From stage 13, MINUTES (30 for run 8, 60 for run 9).
+# steps of the full-size web pages and of long MiniWoB lists are trained at last. From stage 13, MINUTES long
+# (30 for run 8, 60 for run 9).
 # Needs the data of docs/results/rl28c_data.sh and gen6_run.sh (runs 6 and 7). Resumable: rerun and it goes on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
