@@ -53,6 +53,9 @@ class DataArgs:
     task. At 1,024 (stages 1-13) the late steps of full-size pages were all left out (docs/experiments.md, run 8)."""
     synthetic: float = 0.0
     """Share of each batch drawn fresh from train/synthetic.py (1.0: synthetic pretraining alone)."""
+    synthetic_skills: str = ""
+    """Which synthetic skills, comma-separated (train/synthetic.py ``ALL_SKILLS``: click_text, fill_form,
+    tick_boxes, click_color, web_form); empty: the four MiniWoB-size ones. Drawn with the card's prompt form."""
 
 
 @dataclass
@@ -310,6 +313,7 @@ def train(args: Args) -> Path:
     model = open_model(args)
     net = model.model
     examples, n_synthetic, tasks = load_data(args, model)
+    skills = synthetic.pick_skills(args.synthetic_skills)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, order = 0, []
     if state_path.exists():  # resume
@@ -332,7 +336,8 @@ def train(args: Args) -> Path:
     while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
         t_step = time.time()
         idx, order = draw(len(examples), order, args.batch_size - n_synthetic, rng, tasks)
-        batch = collate(model, [examples[i] for i in idx] + [synthetic.example(rng) for _ in range(n_synthetic)])
+        drawn = [synthetic.example(rng, skills, model.card.mark_matches) for _ in range(n_synthetic)]
+        batch = collate(model, [examples[i] for i in idx] + drawn)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args, spent)
         loss = sft_step(net, batch, net.parameters(), opt)
