@@ -420,3 +420,33 @@ def example(rng: random.Random, skills=SKILLS, mark_matches: bool = False) -> di
     messages = memory.render_compact(screen.instruction, img, notes)
     target = A.format_response(A.Response((action,), thought=thought))
     return {"messages": messages, "target": target, "task": f"synthetic/{skill.__name__}"}
+
+
+def probe(model_dir: str, names: str = "web_form", n: int = 60, seed: int = 12345) -> tuple[int, int]:
+    """How many of ``n`` drawn examples a checkpoint answers with the target's exact actions (greedy): a quick
+    check of a skill on screens no recording has, before and after training on them."""
+    from models.hf import TransformersModel  # torch only here: drawing examples needs none
+
+    model = TransformersModel(model_dir, coord_space="pixels", threads=1)
+    rng, right = random.Random(seed), 0
+    for _ in range(n):
+        ex = example(rng, pick_skills(names), model.card.mark_matches)
+        reply = model.generate(ex["messages"])[0].text
+        try:
+            right += A.parse_response(reply).actions == A.parse_response(ex["target"]).actions
+        except A.ActionParseError:
+            pass
+    return right, n
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Probe a checkpoint on drawn synthetic screens (exact actions).")
+    ap.add_argument("--model", default="models/embedded/checkpoint")
+    ap.add_argument("--skills", default="web_form")
+    ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=12345)
+    a = ap.parse_args()
+    got, total = probe(a.model, a.skills, a.n, a.seed)
+    print(f"{a.model}: {got}/{total} exact actions on {a.skills} (seed {a.seed})")

@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-runs/gen8}; MINUTES=${MINUTES:-30}; MAX_TOKENS=${MAX_TOKENS:-2048}
+SYNTHETIC=${SYNTHETIC:-0.05}; SKILLS=${SKILLS:-}  # run 10: 0.2 of each batch drawn from web_form
 INIT=${INIT:-models/embedded/checkpoint}  # stage 13
 DATA=${DATA:-"runs/rl28c/data runs/gen6/desktop-fields runs/gen7/desktop-fields"}
 export OMP_NUM_THREADS=1
 .venv/bin/python -m train.sft --data $DATA --init "$INIT" --max-tokens "$MAX_TOKENS" \
-    --out "$OUT/sft" --steps 100000 --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 --synthetic 0.05 \
-    --threads 1 --eval-seeds 0 --balance tasks --save-every 250
+    --out "$OUT/sft" --steps 100000 --minutes "$MINUTES" --clock-schedule --lr 3e-4 --warmup 50 \
+    --synthetic "$SYNTHETIC" --synthetic-skills "$SKILLS" --threads 1 --eval-seeds 0 --balance tasks --save-every 250
