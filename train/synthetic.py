@@ -236,7 +236,8 @@ WEB_FIELDS = {  # label -> (the instruction's words for it, a value)
     "City": (("city", "town"), lambda rng: rng.choice(PLACES)),
     "Postcode": (("postcode", "post code"), lambda rng: f"{rng.randint(1000, 9999)} {_letters(rng, 2).upper()}"),
     "Company": (("company",), lambda rng: f"{rng.choice(LAST)} {rng.choice(('Ltd', 'Labs', '& Sons', 'Studio'))}"),
-    "Order number": (("order number", "order"), lambda rng: f"{rng.choice(('', 'A', 'NW-'))}{rng.randint(1000, 99999)}"),
+    "Order number": (("order number", "order"),
+                     lambda rng: f"{rng.choice(('', 'A', 'NW-'))}{rng.randint(1000, 99999)}"),
     "Coupon code": (("coupon", "coupon code"), lambda rng: f"{rng.choice(WORDS).upper()}{rng.randint(5, 50)}"),
     "Message": (("message",), _message),
     "Date of birth": (("date of birth", "birth date"), lambda rng: f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
@@ -251,6 +252,9 @@ WEB_LISTS = {  # label -> (the instruction's words, options)
 }
 WEB_BOXES = ("Keep me signed in", "Send me the newsletter", "I agree to the terms", "Remember this device",
              "E-mail me about offers", "Make my profile public")
+SIDE_NOTES = ("Shared folders now sync every minute.", "Open Monday to Saturday, 9 to 18.",
+              "Members get free delivery on every order.", "Dark mode follows your system setting.",
+              "Your data stays in the country you choose.", "Cancel at any time from your account.")
 WEB_BUTTONS = ("Sign in", "Log in", "Save", "Submit", "Send", "Continue", "Create account", "Save changes",
                "Register", "Apply", "Send message", "Book now")
 
@@ -348,6 +352,14 @@ def web_form(rng):
         add("link", link, (x, PAGE_H - 40, x + 8 * len(link), PAGE_H - 24))
         x += 8 * len(link) + 28
 
+    if rng.random() < 0.5:  # a column of news beside the form
+        x, y = left + width + rng.randint(40, 120), rng.randint(80, 120)
+        if x + 300 < PAGE_W:
+            title = rng.choice(("What is new", "Opening hours", "Why join?", "Good to know"))
+            add("heading", title, (x, y, x + 160, y + 24))
+            for line in rng.sample(SIDE_NOTES, rng.randint(1, 3)):
+                y += 32
+                add("text", line, (x, y, x + 7 * len(line), y + 18))
     previous = []
     for f, e in zip(fields[:done], [boxes[i] for i in range(done)]):
         previous.append(_fill(f, e, f.shown))
