@@ -12,9 +12,7 @@ from train import synthetic as S
 
 def drawn(n: int, seed: int = 0):
     rng = random.Random(seed)
-    for _ in range(n):
-        screen, previous, thought, action = S.web_form(rng)
-        yield screen, previous, thought, action
+    return (S.web_form(rng) for _ in range(n))
 
 
 def test_each_reply_acts_on_the_field_its_thought_names_with_the_instructions_value():

@@ -343,6 +343,7 @@ def web_form(rng):
         boxes[i] = elements[-1]
         y += 22 + tall + rng.randint(12, 26)
     add("button", button, (left, y, left + 12 * len(button) + 30, y + 36))
+    submit = elements[-1]
     if rng.random() < 0.5:
         for text in rng.sample(("Forgot password?", "Create an account", "Need help?", "Back"), 2):
             y += 30
@@ -360,28 +361,26 @@ def web_form(rng):
             for line in rng.sample(SIDE_NOTES, rng.randint(1, 3)):
                 y += 32
                 add("text", line, (x, y, x + 7 * len(line), y + 18))
-    previous = []
-    for f, e in zip(fields[:done], [boxes[i] for i in range(done)]):
-        previous.append(_fill(f, e, f.shown))
+    previous = [_fill(fields[i], boxes[i]) for i in range(done)]
     screen = Screen(instruction, elements, {}, (PAGE_W, PAGE_H))
     if done < len(fields):
         f = fields[done]
         thought = {"textbox": f"The {f.label} field; type '{f.value}' into it.",
                    "combobox": f"The {f.label} list; choose '{f.value}' in it.",
                    "checkbox": f"'{f.label}' is asked for. The '{f.label}' box; click it."}[f.kind]
-        return screen, previous, thought, _fill(f, boxes[done], f.shown)
-    same = [e for e in elements if e.text.lower() == button.lower()]
-    nth = same.index(elements[[e.role for e in elements].index("button")]) if len(same) > 1 else None
+        return screen, previous, thought, _fill(f, boxes[done])
+    same = [e for e in elements if e.text.lower() == button.lower()]  # as core/env.py resolve_target matches
+    nth = same.index(submit) if len(same) > 1 else None
     thought = f"Every field holds what was asked. The '{button}' button; click it."
     return screen, previous, thought, A.Click(A.ElementRef(text=button, nth=nth))
 
 
-def _fill(f: _Field, e: Element, shown: str):
+def _fill(f: _Field, e: Element):
     """The action that sets field ``f`` (element ``e``), as the teachers write it."""
     if f.kind == "textbox":
         return A.Type(f.value, at=e.center)
     if f.kind == "combobox":
-        return A.Select(A.ElementRef(text=shown), f.value)
+        return A.Select(A.ElementRef(text=f.shown), f.value)
     return A.Click(A.ElementRef(text=f.label))
 
 
@@ -440,9 +439,9 @@ def probe(model_dir: str, names: str = "web_form", n: int = 60, seed: int = 1234
     from models.hf import TransformersModel  # torch only here: drawing examples needs none
 
     model = TransformersModel(model_dir, coord_space="pixels", threads=1)
-    rng, right = random.Random(seed), 0
+    rng, skills, right = random.Random(seed), pick_skills(names), 0
     for _ in range(n):
-        ex = example(rng, pick_skills(names), model.card.mark_matches)
+        ex = example(rng, skills, model.card.mark_matches)
         reply = model.generate(ex["messages"])[0].text
         try:
             right += A.parse_response(reply).actions == A.parse_response(ex["target"]).actions
