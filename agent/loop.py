@@ -59,6 +59,9 @@ class AgentConfig:
     mark_matches: bool = False
     """After the element list, repeat the lines whose text the instruction names (``Named in the task: ...``,
     core/elements.py ``match_line``). A checkpoint asks for it with ``"mark_matches": true``."""
+    field_labels: bool = False
+    """Name each field of the element list by its label (``textbox for 'E-mail' at (204,177)``,
+    core/elements.py ``field_labels``). A checkpoint asks for it with ``"field_labels": true``."""
 
 
 @dataclass
@@ -157,7 +160,7 @@ class Agent:
                 break
             obs = fresh
             notes = observation_notes(obs, st.feedback, cfg.element_refs, compact=cfg.prompt == "compact",
-                                      mark_matches=cfg.mark_matches)
+                                      mark_matches=cfg.mark_matches, labels=cfg.field_labels)
             messages = (memory.render_compact(instruction, obs.screenshot, notes) if cfg.prompt == "compact"
                         else memory.render(obs.screenshot, notes, cfg.keep_images))
             t_gen = time.monotonic()
@@ -267,8 +270,9 @@ def screen_key(obs) -> str:
 def config_for(card: Card) -> AgentConfig:
     """The agent's prompt as the model's card (models/card.py) asks: UI-TARS-1.5's layout by default; the
     compact one with the element list for small models, with the ``Named in the task:`` line when the card says
-    ``"mark_matches": true``."""
-    return AgentConfig(prompt=card.prompt, element_refs=card.element_refs, mark_matches=card.mark_matches)
+    ``"mark_matches": true``, and the fields' labels with ``"field_labels": true``."""
+    return AgentConfig(prompt=card.prompt, element_refs=card.element_refs, mark_matches=card.mark_matches,
+                       field_labels=card.field_labels)
 
 
 class ModelPolicy:

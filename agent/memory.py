@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from core.elements import describe_elements, match_line
+from core.elements import describe_elements, field_labels, match_line
 from core.env import Observation
 from core.messages import image_part, text_part
 
@@ -59,16 +59,18 @@ class Memory:
 
 
 def observation_notes(obs: Observation, feedback: list[str], show_elements: bool, compact: bool = False,
-                      mark_matches: bool = False) -> str:
+                      mark_matches: bool = False, labels: bool = False) -> str:
     """The text that goes with a screenshot: errors and feedback first, then (optionally) the elements, and
-    with ``mark_matches`` the :func:`core.elements.match_line` after them."""
+    with ``mark_matches`` the :func:`core.elements.match_line` after them. ``labels`` names each field in the
+    list by its label (:func:`core.elements.field_labels`)."""
     parts = []
     if obs.last_action_error:
         parts.append(f"Error from your last action: {obs.last_action_error}")
     parts += feedback
     if show_elements and obs.elements:
+        named = field_labels(obs.elements) if labels else None
         parts.append("Elements:\n" + describe_elements(obs.elements, compact=compact, screenshot=obs.screenshot,
-                                                       instruction=obs.instruction))
+                                                       instruction=obs.instruction, labels=named))
         if mark_matches:
-            parts.append(match_line(obs.instruction, obs.elements, obs.screenshot))
+            parts.append(match_line(obs.instruction, obs.elements, obs.screenshot, named))
     return "\n".join(parts)

@@ -41,15 +41,64 @@ UNDESCRIBED = ("textbox", "checkbox", "radio")
 """Text-less roles the compact list does not describe by colour: the role already says what they are."""
 
 
-def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None) -> str:
+def element_line(e: Element, compact: bool = False, screenshot: Image.Image | None = None, label: str = "") -> str:
     """One element as the list shows it, without its ``[id]``: ``button 'Submit' (focused)``,
-    ``div white at (111,167)``."""
+    ``div white at (111,167)``, and with a ``label`` (:func:`field_labels`) ``textbox for 'E-mail' at (204,177)``."""
     state = f" ({e.state})" if e.state else ""
     text = f" '{e.text[:60]}'" if e.text else ""
     if compact and not e.text and screenshot is not None and e.role not in UNDESCRIBED:
         text = f" {color_name(screenshot, e.bbox)}"
+    named = f" for '{label}'" if label else ""
     where = "" if compact and e.text else f" at ({e.center[0]},{e.center[1]})"
-    return f"{e.role}{text}{state}{where}"
+    return f"{e.role}{text}{named}{state}{where}"
+
+
+FIELD_ROLES = ("textbox", "combobox")
+"""Roles that get a label in the list when the card asks (``"field_labels": true``)."""
+
+LABEL_GAP = (120, 24)
+"""How far (pixels) a field's label may sit to its left, and above it."""
+
+
+def _label_text(e: Element) -> str:
+    text = e.text.strip().rstrip(":*").strip()
+    ok = e.role not in (*CONTROL_ROLES, "heading") and 0 < len(text) <= 40 and any(c.isalpha() for c in text)
+    return text if ok and "'" not in text and "\\" not in text else ""
+
+
+def field_labels(elements: list[Element]) -> dict[int, str]:
+    """The text that names each field (``FIELD_ROLES``), by where it sits, as a person reads a form.
+
+    A field's label is the short text (not a control) that holds it (``<label>Name <input></label>``), else the
+    nearest that ends just left of it on its row, else the nearest that starts just above it (from its left edge
+    to its right). Position, not the DOM, decides, so that the same rule names the fields of a web page, a MiniWoB
+    task (whose labels are often a table cell or a bare ``<label>`` beside the input), a drawn form
+    (train/synthetic.py) and a desktop screen read by OCR (envs/screen_elements.py). A heading names no field, and
+    a field with a placeholder (which its state shows) or with no such text gets no label."""
+    left_gap, above_gap = LABEL_GAP
+    texts = [(e, t) for e in elements if (t := _label_text(e))]
+    labels = {}
+    for f in elements:
+        if f.role not in FIELD_ROLES or "placeholder=" in f.state:  # a placeholder names it already
+            continue
+        fx0, fy0, fx1, fy1 = f.bbox
+        best = None
+        for e, text in texts:
+            x0, y0, x1, y1 = e.bbox
+            cy = (y0 + y1) / 2
+            if x0 <= fx0 and y0 <= fy0 and x1 >= fx1 and y1 >= fy1 and y1 - y0 <= 3 * (fy1 - fy0):
+                gap = 0.5  # holds the field
+            elif x1 <= fx0 + 2 and fx0 - x1 <= left_gap and fy0 - 2 <= cy <= fy1 + 2:
+                gap = fx0 - x1
+            elif y1 <= fy0 + 2 and fy0 - y1 <= above_gap and fx0 - 16 <= x0 <= fx1:
+                gap = 1000 + fy0 - y1  # only when nothing labels it from the left (a table's row over its column)
+            else:
+                continue
+            if text != f.text and (best is None or gap < best[0]):
+                best = (gap, text)
+        if best:
+            labels[f.id] = best[1]
+    return labels
 
 
 CONTROL_ROLES = ("textbox", "button", "link", "checkbox", "radio", "combobox", "slider", "spinbutton", "switch",
@@ -57,7 +106,8 @@ CONTROL_ROLES = ("textbox", "button", "link", "checkbox", "radio", "combobox", "
 """Roles a reply acts on: a long list keeps them before plain text."""
 
 
-def listed_elements(elements: list[Element], instruction: str = "", limit: int = LIST_LIMIT) -> list[Element]:
+def listed_elements(elements: list[Element], instruction: str = "", limit: int = LIST_LIMIT,
+                    labels: dict[int, str] | None = None) -> list[Element]:
     """The elements the list shows, in page order.
 
     A list that fits is shown whole: every MiniWoB++ screen does (none of the 125 tasks starts with more than 40
@@ -69,7 +119,7 @@ def listed_elements(elements: list[Element], instruction: str = "", limit: int =
     """
     if len(elements) <= limit:
         return list(elements)
-    named = {e.id for e in named_in_task(instruction, elements, limit=len(elements))} if instruction else set()
+    named = {e.id for e in named_in_task(instruction, elements, len(elements), labels)} if instruction else set()
     tiers = (lambda e: e.id in named, lambda e: e.role in CONTROL_ROLES or "focused" in (e.state or ""),
              lambda e: True)
     keep: set[int] = set()
@@ -83,16 +133,18 @@ def listed_elements(elements: list[Element], instruction: str = "", limit: int =
 
 
 def describe_elements(elements: list[Element], limit: int = LIST_LIMIT, compact: bool = False,
-                      screenshot: Image.Image | None = None, instruction: str = "") -> str:
+                      screenshot: Image.Image | None = None, instruction: str = "",
+                      labels: dict[int, str] | None = None) -> str:
     """The element list as the model reads it: ``[3] button 'Submit' (focused) at (80,131)``.
 
     ``compact`` (small models) gives a position only to elements without text, which are named by their
     position, and describes them by colour when a screenshot is given; an element with text is named by the
     text (``element='Submit'``). A list longer than ``limit`` shows the elements :func:`listed_elements`
-    keeps for ``instruction``.
+    keeps for ``instruction``. ``labels`` (:func:`field_labels`) name the fields.
     """
-    shown = listed_elements(elements, instruction, limit)
-    lines = [f"[{e.id}] {element_line(e, compact, screenshot)}" for e in shown]
+    labels = labels or {}
+    shown = listed_elements(elements, instruction, limit, labels)
+    lines = [f"[{e.id}] {element_line(e, compact, screenshot, labels.get(e.id, ''))}" for e in shown]
     if len(elements) > len(shown):
         lines.append(f"... {len(elements) - len(shown)} more")
     return "\n".join(lines)
@@ -104,36 +156,40 @@ MATCH_LIMIT = 3
 _QUOTED = re.compile(r'"([^"]+)"')
 
 
-def named_in_task(instruction: str, elements: list[Element], limit: int = LIST_LIMIT) -> list[Element]:
+def _names(text: str, instruction: str, quotes: set[str], any_case: bool = False) -> bool:
+    text = (text or "").strip()
+    if not text or len(text) > 60:
+        return False
+    if quotes:
+        return text in quotes
+    return len(text) >= 3 and any(c.isalpha() for c in text) and re.search(
+        rf"(?<!\w){re.escape(text)}(?!\w)", instruction, re.IGNORECASE if any_case else 0) is not None
+
+
+def named_in_task(instruction: str, elements: list[Element], limit: int = LIST_LIMIT,
+                  labels: dict[int, str] | None = None) -> list[Element]:
     """The listed elements the instruction names, in list order.
 
     When the instruction quotes strings (``click on the link "Viverra"``), an element is named when its text is
     one of them. Otherwise when its text, of three characters or more, occurs in the instruction as whole words
-    (``Find the email by Ruthanne``), case as written.
+    (``Find the email by Ruthanne``), case as written. A field is also named by its label (``labels``, in any
+    case: "the e-mail" names the field labelled ``E-mail``), which is how instructions name fields.
     """
     quotes = {q.strip() for q in _QUOTED.findall(instruction)}
-    named = []
-    for e in elements[:limit]:
-        text = (e.text or "").strip()
-        if not text or len(text) > 60:
-            continue
-        if quotes:
-            hit = text in quotes
-        else:
-            hit = len(text) >= 3 and any(c.isalpha() for c in text) and \
-                re.search(rf"(?<!\w){re.escape(text)}(?!\w)", instruction) is not None
-        if hit:
-            named.append(e)
-    return named
+    labels = labels or {}
+    return [e for e in elements[:limit] if _names(e.text, instruction, quotes)
+            or _names(labels.get(e.id, ""), instruction, set(), any_case=True)]
 
 
-def match_line(instruction: str, elements: list[Element], screenshot: Image.Image | None = None) -> str:
+def match_line(instruction: str, elements: list[Element], screenshot: Image.Image | None = None,
+               labels: dict[int, str] | None = None) -> str:
     """``Named in the task: [7] link 'Viverra'`` (or ``none``): the listed lines whose text the instruction names.
 
     Whether the instruction's word is in the list is a lookup across the whole prompt, which the embedded model
     does not learn (docs/experiments-grpo.md, run 10: 123 of 129 failures on the search tasks decide "shown" wrongly). Repeated
     as the last line before the reply, it becomes a local copy, the way a set-of-marks prompt points at targets.
     """
-    named = named_in_task(instruction, listed_elements(elements, instruction))[:MATCH_LIMIT]
-    lines = describe_elements(named, compact=True, screenshot=screenshot).replace("\n", "; ")
+    named = named_in_task(instruction, listed_elements(elements, instruction, labels=labels), labels=labels)
+    lines = describe_elements(named[:MATCH_LIMIT], compact=True, screenshot=screenshot, labels=labels)
+    lines = lines.replace("\n", "; ")
     return "Named in the task: " + (lines or "none")

@@ -30,9 +30,9 @@ EMBEDDED_DIR = Path(__file__).parent / "embedded" / "checkpoint"
 TEACHER_SPECS = ("teacher", "teacher:student", "teacher:visible")
 SPEC_HELP = ("embedded, teacher, teacher:student, teacher:visible, hf:DIR or a directory, "
              "http://HOST:PORT/v1[#MODEL], vllm:DIR, scripted:FILE")
-STUDENT_FORM = Card(prompt="compact", coord_space="pixels", element_refs=True, mark_matches=True)
-"""The teachers speaking the embedded model's form read its prompt; the Named-in-the-task line is always on for
-them, so that the data they record teaches it."""
+STUDENT_FORM = Card(prompt="compact", coord_space="pixels", element_refs=True, mark_matches=True, field_labels=True)
+"""The teachers speaking the embedded model's form read its prompt; the Named-in-the-task line and the fields'
+labels are always on for them, so that the data they record teaches them."""
 
 
 class SpecError(ValueError):

@@ -37,6 +37,8 @@ class Card:
     """The prompt lists the elements, and the model may write ``element=...`` instead of a point."""
     mark_matches: bool = False
     """After the element list, the prompt repeats the lines the instruction names (``Named in the task:``)."""
+    field_labels: bool = False
+    """The element list names each field by its label: ``textbox for 'E-mail' at (204,177)``."""
     constrain_references: bool = False
     """Decoding may only name listed elements and positions (models/constrain.py; over HTTP, a regex)."""
     copy_content: bool = False
@@ -88,8 +90,8 @@ class Card:
             raise CardError(f"{where}: prompt must be one of {', '.join(PROMPTS)}, got {self.prompt!r}")
         if self.coord_space not in COORD_SPACES:
             raise CardError(f"{where}: coord_space must be one of {', '.join(COORD_SPACES)}, got {self.coord_space!r}")
-        needs_list = [k for k in ("mark_matches", "constrain_references", "copy_content", "constrain_quotes",
-                                  "constrain_reply") if getattr(self, k)]
+        needs_list = [k for k in ("mark_matches", "field_labels", "constrain_references", "copy_content",
+                                  "constrain_quotes", "constrain_reply") if getattr(self, k)]
         if needs_list and not (self.prompt == "compact" and self.element_refs):
             raise CardError(f"{where}: {', '.join(needs_list)} need the element list in the prompt "
                             "(prompt 'compact' with element_refs true)")
@@ -105,6 +107,15 @@ class Card:
         card = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
         card.check("card with overrides")
         return card
+
+    @classmethod
+    def turn_on(cls, directory: str | Path, *names: str) -> None:
+        """Set boolean fields of a checkpoint directory's card to true (a new run's prompt form), checked."""
+        path = Path(directory) / CARD_FILE
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data.update({n: True for n in names})
+        cls.from_dict(dict(data), str(path))
+        path.write_text(json.dumps(data, indent=1))
 
     def fits(self, model_name: str, where: str = "card") -> None:
         """A card that names a model must be used with that model."""

@@ -35,7 +35,8 @@ instruction and history, as written there or all in upper or all in lower case: 
 typed value and option of the core tasks' teachers is one; computed answers (dates, sums) and text read off the
 page are not."""
 _SPECIAL = re.compile(r"<\|[a-z_]+\|>")
-_LINE = re.compile(r"^\[(?P<id>\d+)\] [\w-]+(?: '(?P<text>.*)')?(?: (?!at )[a-z]+)?(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
+_LINE = re.compile(r"^\[(?P<id>\d+)\] [\w-]+(?: '(?P<text>.*?)')?(?: (?!at )[a-z]+)?(?: for '(?P<label>[^'\\]*)')?"
+                   r"(?: \((?!\d)[^)]*\))?(?: at \((?P<x>\d+),(?P<y>\d+)\))?$")
 
 
 def listed_references(prompt: str, lines: list | None = None, ids: list | None = None) -> tuple[list[str], list[str]]:

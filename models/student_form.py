@@ -21,7 +21,7 @@ import dataclasses
 import re
 
 from core import actions as A
-from core.elements import UNDESCRIBED, element_line, listed_elements
+from core.elements import UNDESCRIBED, element_line, field_labels, listed_elements
 from core.env import ActionError, Element, resolve_target
 
 SNAP_PIXELS = 4
@@ -82,20 +82,24 @@ _AT_POINT = re.compile(r"\s*(?:is |are )?(?:at|to) \(\d+, ?\d+\)")
 _POINT = re.compile(r"\s*\(\d+, ?\d+\)")
 
 
-def listed_lines(actions, obs) -> list[str]:
+def listed_lines(actions, obs, labels: bool = False) -> list[str]:
     """How the element list shows each text-less element an action clicks by position (its snapped centre).
 
-    Only elements the list describes (by colour: swatches, shapes, icons) are quoted: a text box's line
-    (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
+    Only elements the list describes are quoted: by colour (swatches, shapes, icons) or, with ``labels`` (the
+    card's ``field_labels``), a field by its label (``textbox for 'E-mail' at (204,177)``), so that the thought
+    finds the field by the label's words and the position is then read off that line. An unlabelled text box's
+    line (``textbox at (65,170)``) says nothing its position does not, so quoting it would only lengthen the reply.
     """
+    named = field_labels(obs.elements) if labels else {}
     lines = []
     for action in actions:
         at = getattr(action, "at", None)
         if at is None or isinstance(at, A.ElementRef):
             continue
-        for e in listed_elements(obs.elements, obs.instruction):  # the elements the prompt's list shows
-            if not e.text and e.role not in UNDESCRIBED and tuple(e.center) == tuple(at):
-                lines.append(element_line(e, compact=True, screenshot=obs.screenshot))
+        for e in listed_elements(obs.elements, obs.instruction, labels=named):  # the elements the list shows
+            described = e.role not in UNDESCRIBED or e.id in named
+            if not e.text and described and tuple(e.center) == tuple(at):
+                lines.append(element_line(e, compact=True, screenshot=obs.screenshot, label=named.get(e.id, "")))
                 break
     return lines
 

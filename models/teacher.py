@@ -21,8 +21,9 @@ from models.student_form import listed_lines, student_action, student_thought
 class TeacherModel:
     coord_space = "pixels"
 
-    def __init__(self, env, student: bool = False, visible: bool = False):
+    def __init__(self, env, student: bool = False, visible: bool = False, labels: bool = True):
         self.env = env
+        self.labels = labels  # the student's list names its fields (models/__init__.py STUDENT_FORM)
         self.student = student
         self.visible = visible
         self.name = "teacher:visible" if visible else "teacher:student" if student else "teacher"
@@ -34,6 +35,6 @@ class TeacherModel:
         actions = tuple(action) if isinstance(action, (list, tuple)) else (action,)
         if self.student:
             actions = tuple(student_action(a, self.env.obs.elements) for a in actions)
-            thought = student_thought(thought, listed_lines(actions, self.env.obs))
+            thought = student_thought(thought, listed_lines(actions, self.env.obs, self.labels))
         text = format_response(Response(actions, thought=thought))
         return [Generation(text) for _ in range(n)]

@@ -8,7 +8,9 @@ from PIL import Image
 
 from agent.bench import BenchConfig, run_bench
 from core import actions as A
+from core.elements import element_line, field_labels, match_line
 from core.env import Element, Observation
+from models.constrain import listed_references
 from models import EMBEDDED_DIR
 from models.student_form import listed_lines, student_action, student_thought
 
@@ -32,6 +34,49 @@ def test_listed_lines_name_only_textless_targets_clicked_by_position():
     assert listed_lines([swatch, button], obs) == ["div red at (50,50)"]
     assert listed_lines([box], obs) == []
     assert listed_lines([A.Click((90, 10))], obs) == []
+
+
+def test_fields_are_named_by_the_text_beside_holding_or_above_them():
+    elements = [Element(0, "label", "E-mail:", (10, 10, 60, 20)), Element(1, "textbox", "", (10, 22, 200, 40)),
+                Element(2, "cell", "Quantity", (300, 0, 360, 10)), Element(3, "cell", "Desk lamp", (220, 14, 280, 30)),
+                Element(4, "combobox", "2", (300, 12, 360, 32)), Element(5, "heading", "Sign up", (10, 50, 100, 60)),
+                Element(6, "textbox", "", (10, 62, 200, 80)), Element(7, "textbox", "", (10, 90, 200, 110),
+                                                                       "placeholder=Search"),
+                Element(8, "label", "Name", (400, 100, 600, 130)), Element(9, "textbox", "ada", (450, 105, 590, 125)),
+                Element(10, "button", "Go", (10, 112, 60, 130)), Element(11, "textbox", "", (10, 132, 200, 150))]
+    # above, the colon dropped; the row's own cell over the column's head; a heading, a placeholder's field, and a
+    # button name nothing; a <label> holding its input names it
+    assert field_labels(elements) == {1: "E-mail", 4: "Desk lamp", 9: "Name"}
+    assert element_line(elements[1], compact=True, label="E-mail") == "textbox for 'E-mail' at (105,31)"
+    assert element_line(elements[9], compact=True, label="Name") == "textbox 'ada' for 'Name'"
+    # the instruction names a field by its label in any case; without labels it does not
+    obs = Observation(None, "Sign up with the e-mail ada@x.org.", elements)
+    named = match_line(obs.instruction, elements, labels=field_labels(elements))
+    assert "[1] textbox for 'E-mail' at (105,31)" in named
+    assert "[1] " not in match_line(obs.instruction, elements)
+    # the student's thought quotes a labelled field's line (its position then follows from the list), an
+    # unlabelled one's not
+    img = Image.new("RGB", (700, 200), "white")
+    obs = Observation(img, "Sign up with the e-mail ada@x.org.", elements)
+    assert listed_lines([A.Type("ada@x.org", (105, 31))], obs, labels=True) == ["textbox for 'E-mail' at (105,31)"]
+    assert listed_lines([A.Type("ada@x.org", (105, 31))], obs) == []
+    assert listed_lines([A.Type("x", (105, 141))], obs, labels=True) == []
+
+
+def test_recorded_sign_in_thought_quotes_the_labelled_field_and_the_constraint_reads_it(tmp_path):
+    run_bench(BenchConfig(policy="model:teacher:student", tasks="signin", seeds=1, out=str(tmp_path), quiet=True))
+    steps = [json.loads(line) for line in next(tmp_path.glob("trajectories/signin/*/episode.jsonl")).read_text()
+             .splitlines()]
+    first = next(s for s in steps if s["type"] == "step")
+    prompt = first["prompt"][-1]["content"][-1]["text"]
+    assert "] textbox for 'Username' at (" in prompt and "] textbox for 'Password' at (" in prompt
+    quote = first["thought"].split("; ")[1]  # "The Username field; textbox for 'Username' at (204,177); type ..."
+    assert quote.startswith("textbox for 'Username' at (") and f"] {quote}\n" in prompt
+    x, y = quote.split(" at (")[1].rstrip(")").split(",")
+    assert f"start_box='({x},{y})'" in first["raw_output"]
+    lines: list = []
+    listed_references(prompt, lines)  # the quoted-line constraint (models/constrain.py) sees the labelled line
+    assert ("textbox for 'Username'", f"{x},{y}") in lines
 
 
 def test_recorded_click_color_thought_copies_a_line_of_its_own_prompt(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 from core import actions as A
 from core.env import resolve_target
+from models import STUDENT_FORM
 from train import synthetic as S
 
 
@@ -58,11 +59,19 @@ def test_a_button_named_like_the_heading_is_told_apart_with_nth():
 
 def test_examples_render_the_agents_prompt_with_the_cards_match_line():
     rng = random.Random(2)
-    ex = S.example(rng, skills=S.pick_skills("web_form"), mark_matches=True)
+    ex = S.example(rng, skills=S.pick_skills("web_form"), card=STUDENT_FORM)
     text = next(p["text"] for p in ex["messages"][0]["content"] if p["type"] == "text")
     assert text.startswith("Task: ") and "\nElements:\n[0] text '" in text and "\nNamed in the task: " in text
     assert ex["task"] == "synthetic/web_form"
     A.parse_response(ex["target"])  # the target is a reply the parser takes
+    labelled = [S.example(random.Random(k), S.pick_skills("web_form"), STUDENT_FORM) for k in range(30)]
+    typed = [ex for ex in labelled if "type(start_box=" in ex["target"]]
+    assert len(typed) > 3
+    for ex in typed:  # an empty field is typed into through its quoted, labelled line, which the prompt lists
+        text = next(p["text"] for p in ex["messages"][0]["content"] if p["type"] == "text")
+        quote = next(q for q in ex["target"].split("; ") if q.startswith("textbox for '"))
+        point = quote.split(" at ")[1]
+        assert f"] {quote}\n" in text and f"start_box='{point}'" in ex["target"]
     plain = S.example(random.Random(2), skills=S.pick_skills("web_form"))
     assert "Named in the task" not in next(p["text"] for p in plain["messages"][0]["content"] if p["type"] == "text")
 

@@ -65,9 +65,7 @@ def open_run(args) -> tuple[str, dict | None, list[dict]]:
             raise SystemExit(f"no checkpoint in {out}: start one with --init DIR")
         shutil.copytree(args.init, checkpoint, dirs_exist_ok=True)  # screenwise.json (prompt, coords) included
         if args.mark_matches:
-            card_path = checkpoint / "screenwise.json"
-            card = json.loads(card_path.read_text()) if card_path.exists() else {}
-            card_path.write_text(json.dumps({**card, "mark_matches": True}))
+            Card.turn_on(checkpoint, "mark_matches")
         run_info_path.write_text(json.dumps({"init": str(Path(args.init).absolute())}, indent=1))
     init = json.loads(run_info_path.read_text())["init"] if run_info_path.exists() else args.init
     (out / "args.json").write_text(json.dumps(dataclasses.asdict(args), indent=1))

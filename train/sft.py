@@ -70,6 +70,9 @@ class ModelArgs:
     """Attention heads of a fresh model (ignored with --init)."""
     kv_heads: int = 2
     """Key/value heads of a fresh model (grouped-query attention; ignored with --init)."""
+    field_labels: bool = False
+    """Turn on ``field_labels`` in the new run's card (the element list names each field by its label): for data
+    recorded with the teachers' student form, which has it (models/__init__.py ``STUDENT_FORM``)."""
 
 
 @dataclass
@@ -251,6 +254,8 @@ def open_model(args: Args):
             shutil.copytree(args.init, ckpt, dirs_exist_ok=True)
         else:
             build_model(args, ckpt)
+        if args.field_labels:
+            Card.turn_on(ckpt, "field_labels")
     return TransformersModel(ckpt, coord_space="pixels", threads=args.threads)
 
 
@@ -336,7 +341,7 @@ def train(args: Args) -> Path:
     while step < args.steps and (not args.minutes or spent < 60 * args.minutes):
         t_step = time.time()
         idx, order = draw(len(examples), order, args.batch_size - n_synthetic, rng, tasks)
-        drawn = [synthetic.example(rng, skills, model.card.mark_matches) for _ in range(n_synthetic)]
+        drawn = [synthetic.example(rng, skills, model.card) for _ in range(n_synthetic)]
         batch = collate(model, [examples[i] for i in idx] + drawn)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args, spent)

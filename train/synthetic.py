@@ -23,6 +23,8 @@ from agent.memory import Memory, observation_notes
 from core import actions as A
 from core.elements import PALETTE
 from core.env import Element, Observation
+from models.card import Card
+from models.student_form import listed_lines, student_thought
 
 WORDS = ("ok okay yes no submit cancel next previous search login save delete reply forward send start "
          "stop open close apply back home help menu edit view share like retweet star archive").split()
@@ -419,15 +421,23 @@ def pick_skills(names: str) -> tuple:
     return tuple(ALL_SKILLS[n] for n in picked) or SKILLS
 
 
-def example(rng: random.Random, skills=SKILLS, mark_matches: bool = False) -> dict:
-    """One synthetic (messages, target) pair in the exact prompt layout the agent renders for small models
-    (with ``mark_matches``, the ``Named in the task:`` line a card with that field adds)."""
+COMPACT = Card(prompt="compact", coord_space="pixels")
+"""The small models' prompt with none of the card's optional lines."""
+
+
+def example(rng: random.Random, skills=SKILLS, card: Card = COMPACT) -> dict:
+    """One synthetic (messages, target) pair in the exact prompt layout the agent renders for small models, as
+    ``card`` asks (its ``Named in the task:`` line, its fields' labels, which the thought then quotes as the
+    teachers' student form does)."""
     skill = rng.choice(skills)
     screen, previous, thought, action = skill(rng)
     img = draw(screen) if screen.size == (W, H) else draw_page(screen)
     obs = Observation(img, screen.instruction, screen.elements)
     memory = Memory("", actions=[A.format_action(a) for a in previous])
-    notes = observation_notes(obs, [], True, compact=True, mark_matches=mark_matches)
+    notes = observation_notes(obs, [], True, compact=True, mark_matches=card.mark_matches, labels=card.field_labels)
+    if card.field_labels:
+        fields = [line for line in listed_lines((action,), obs, labels=True) if " for '" in line]
+        thought = student_thought(thought, fields) if fields else thought
     messages = memory.render_compact(screen.instruction, img, notes)
     target = A.format_response(A.Response((action,), thought=thought))
     return {"messages": messages, "target": target, "task": f"synthetic/{skill.__name__}"}
@@ -441,7 +451,7 @@ def probe(model_dir: str, names: str = "web_form", n: int = 60, seed: int = 1234
     model = TransformersModel(model_dir, coord_space="pixels", threads=1)
     rng, skills, right = random.Random(seed), pick_skills(names), 0
     for _ in range(n):
-        ex = example(rng, skills, model.card.mark_matches)
+        ex = example(rng, skills, model.card)
         reply = model.generate(ex["messages"])[0].text
         try:
             right += A.parse_response(reply).actions == A.parse_response(ex["target"]).actions
