@@ -119,3 +119,23 @@ def test_teachers_write_the_match_line_and_checkpoints_ask_for_it(tmp_path):
     assert cfg.prompt == "compact" and cfg.mark_matches and cfg.element_refs  # compact cards list the elements
     (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact"}))  # older cards: no line
     assert not config_for(Card.of_directory(tmp_path)).mark_matches
+
+
+def test_field_labels_are_a_card_field_a_new_run_turns_on(tmp_path):
+    import json
+
+    import pytest
+
+    from agent.loop import config_for
+    from models import STUDENT_FORM, Card, CardError
+
+    assert config_for(STUDENT_FORM).field_labels  # the teachers record labelled lists
+    (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "compact", "mark_matches": True}))
+    assert not config_for(Card.of_directory(tmp_path)).field_labels  # a card without it keeps its trained prompt
+    Card.turn_on(tmp_path, "field_labels")  # sft --field-labels
+    card = Card.of_directory(tmp_path)
+    assert card.field_labels and card.mark_matches and config_for(card).field_labels
+    (tmp_path / "screenwise.json").write_text(json.dumps({"prompt": "uitars"}))
+    with pytest.raises(CardError, match="field_labels need the element list"):
+        Card.turn_on(tmp_path, "field_labels")  # refused, and the card is left as it was
+    assert json.loads((tmp_path / "screenwise.json").read_text()) == {"prompt": "uitars"}

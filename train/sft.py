@@ -32,6 +32,7 @@ from agent.flags import Parser, add_fields
 from agent.trajectory import find_trajectories, read_trajectory
 from core.messages import image_part
 from envs.tasks import task_names
+from models.card import Card
 from models.hf import TransformersModel
 from models.tiny import build_tiny_qwen25vl
 from train import synthetic
