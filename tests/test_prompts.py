@@ -139,3 +139,12 @@ def test_field_labels_are_a_card_field_a_new_run_turns_on(tmp_path):
     with pytest.raises(CardError, match="field_labels need the element list"):
         Card.turn_on(tmp_path, "field_labels")  # refused, and the card is left as it was
     assert json.loads((tmp_path / "screenwise.json").read_text()) == {"prompt": "uitars"}
+
+
+def test_a_new_sft_run_with_field_labels_reads_labelled_prompts(tmp_path):
+    from models import EMBEDDED_DIR, Card
+    from train.sft import Args, open_model
+
+    model = open_model(Args(out=str(tmp_path), init=str(EMBEDDED_DIR), field_labels=True, threads=1))
+    assert model.card.field_labels and model.card.mark_matches  # its copy of the card; the shipped one untouched
+    assert not Card.of_directory(EMBEDDED_DIR).field_labels
