@@ -66,15 +66,17 @@ def test_every_action_example_matches_a_pattern_without_an_element_list():
         assert re.fullmatch(p, f"Thought: t\nAction: {example(cls)}"), example(cls)
 
 
-def test_teacher_replies_match_the_pattern_and_every_constraint_walks_them(make_env):
+@pytest.mark.parametrize("labels", [False, True])
+def test_teacher_replies_match_the_pattern_and_every_constraint_walks_them(make_env, labels):
     """What the student learns from (the teachers' replies in its form) is inside the served pattern, and the
-    in-process masks and the outlines-core token walk of the pattern both allow it, token by token."""
+    in-process masks and the outlines-core token walk of the pattern both allow it, token by token; with the
+    fields' labels too (a thought then quotes a labelled field's line)."""
     tok = TransformersModel(EMBEDDED_DIR).tokenizer
     stop = tok.convert_tokens_to_ids("<|im_end|>")
     masks, walker = ReferenceConstraint(tok), PatternConstraint(tok, stop)
-    card = Card.of_directory(EMBEDDED_DIR)
+    card = Card.of_directory(EMBEDDED_DIR).replace(field_labels=labels)
     env = make_env()
-    teacher = TeacherModel(env, student=True)
+    teacher = TeacherModel(env, student=True, labels=labels)
     replies = 0
 
     def check(messages):
