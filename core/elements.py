@@ -66,21 +66,26 @@ def _label_text(e: Element) -> str:
     return text if ok and "'" not in text and "\\" not in text else ""
 
 
+def _above(box, field) -> bool:
+    """``box`` starts just above ``field``, from its left edge to its right."""
+    return box[3] <= field[1] + 2 and field[1] - box[3] <= LABEL_GAP[1] and field[0] - 16 <= box[0] <= field[2]
+
+
 def field_labels(elements: list[Element]) -> dict[int, str]:
     """The text that names each field (``FIELD_ROLES``), by where it sits, as a person reads a form.
 
     A field's label is the short text (not a control) that holds it (``<label>Name <input></label>``), else the
-    nearest that ends just left of it on its row, else the nearest that starts just above it (from its left edge
+    nearest that ends just left of it on its row (unless it starts just above a field: a form's column of labels
+    over fields names those, not the next column's), else the nearest that starts just above it (from its left edge
     to its right). Position, not the DOM, decides, so that the same rule names the fields of a web page, a MiniWoB
     task (whose labels are often a table cell or a bare ``<label>`` beside the input), a drawn form
     (train/synthetic.py) and a desktop screen read by OCR (envs/screen_elements.py). A heading names no field, and
     a field with a placeholder (which its state shows) or with no such text gets no label."""
-    left_gap, above_gap = LABEL_GAP
     texts = [(e, t) for e in elements if (t := _label_text(e))]
+    fields = [f for f in elements if f.role in FIELD_ROLES and "placeholder=" not in f.state]
+    over = {e.id for e, _ in texts for f in fields if _above(e.bbox, f.bbox)}  # each of these names a field below
     labels = {}
-    for f in elements:
-        if f.role not in FIELD_ROLES or "placeholder=" in f.state:  # a placeholder names it already
-            continue
+    for f in fields:
         fx0, fy0, fx1, fy1 = f.bbox
         best = None
         for e, text in texts:
@@ -88,9 +93,9 @@ def field_labels(elements: list[Element]) -> dict[int, str]:
             cy = (y0 + y1) / 2
             if x0 <= fx0 and y0 <= fy0 and x1 >= fx1 and y1 >= fy1 and y1 - y0 <= 3 * (fy1 - fy0):
                 gap = 0.5  # holds the field
-            elif x1 <= fx0 + 2 and fx0 - x1 <= left_gap and fy0 - 2 <= cy <= fy1 + 2:
+            elif x1 <= fx0 + 2 and fx0 - x1 <= LABEL_GAP[0] and fy0 - 2 <= cy <= fy1 + 2 and e.id not in over:
                 gap = fx0 - x1
-            elif y1 <= fy0 + 2 and fy0 - y1 <= above_gap and fx0 - 16 <= x0 <= fx1:
+            elif _above(e.bbox, f.bbox):
                 gap = 1000 + fy0 - y1  # only when nothing labels it from the left (a table's row over its column)
             else:
                 continue

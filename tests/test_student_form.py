@@ -47,6 +47,10 @@ def test_fields_are_named_by_the_text_beside_holding_or_above_them():
     # above, the colon dropped; the row's own cell over the column's head; a heading, a placeholder's field, and a
     # button name nothing; a <label> holding its input names it
     assert field_labels(elements) == {1: "E-mail", 4: "Desk lamp", 9: "Name"}
+    # two columns of labels over fields: the left column's label beside a right field names its own field only
+    columns = [Element(0, "label", "Password", (10, 200, 250, 215)), Element(1, "textbox", "", (10, 217, 250, 235)),
+               Element(2, "label", "Full name", (300, 180, 540, 195)), Element(3, "textbox", "", (300, 197, 540, 215))]
+    assert field_labels(columns) == {1: "Password", 3: "Full name"}
     assert element_line(elements[1], compact=True, label="E-mail") == "textbox for 'E-mail' at (105,31)"
     assert element_line(elements[9], compact=True, label="Name") == "textbox 'ada' for 'Name'"
     # the instruction names a field by its label in any case; without labels it does not
