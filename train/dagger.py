@@ -35,7 +35,8 @@ class LabelledAgent(Agent):
 class DaggerPolicy(ModelPolicy):
     def run_episode(self, env, task, seed: int) -> dict:
         out = Path(self.out_dir) / "trajectories" / task.id / str(seed)
-        agent = LabelledAgent(self.model_for(env), TeacherModel(env, student=True, labels=self.config.field_labels), env, self.config, out_dir=out)
+        teacher = TeacherModel(env, student=True, labels=self.config.field_labels)  # labels as the student reads
+        agent = LabelledAgent(self.model_for(env), teacher, env, self.config, out_dir=out)
         result = agent.run(seed=seed, task=task)
         return {"task": task.id, "seed": seed, "success": result.success, "reward": result.reward,
                 "steps": result.steps, "seconds": result.seconds, "error": result.error, "status": result.status}
