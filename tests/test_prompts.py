@@ -148,3 +148,17 @@ def test_a_new_sft_run_with_field_labels_reads_labelled_prompts(tmp_path):
     model = open_model(Args(out=str(tmp_path), init=str(EMBEDDED_DIR), field_labels=True, threads=1))
     assert model.card.field_labels and model.card.mark_matches  # its copy of the card; the shipped one untouched
     assert not Card.of_directory(EMBEDDED_DIR).field_labels
+
+
+def test_sft_warns_when_the_data_was_recorded_in_another_prompt_form(tmp_path):
+    from agent.bench import BenchConfig, run_bench
+    from models import STUDENT_FORM, Card
+    from train.sft import form_mismatches, load_examples
+
+    run_bench(BenchConfig(policy="model:teacher:student", tasks="login-user", seeds=1, out=str(tmp_path), quiet=True))
+    examples = load_examples([str(tmp_path)])
+    assert examples and form_mismatches(examples, STUDENT_FORM) == []  # the teachers record the student form
+    [line] = form_mismatches(examples, Card(prompt="compact", coord_space="pixels", element_refs=True,
+                                            mark_matches=True))  # stage 13's card: no labels
+    assert line.startswith(f"{len(examples)} of {len(examples)} examples were recorded with field_labels on")
+    assert "--field-labels" in line
