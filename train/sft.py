@@ -166,6 +166,83 @@ def form_mismatches(examples: list[dict], card) -> list[str]:
     return out
 
 
+def within_limit(model, examples: list[dict], max_tokens: int) -> tuple[list[dict], Counter]:
+    """The examples of at most ``max_tokens`` (``token_length``), and how many of each task's were longer."""
+    kept, dropped = [], Counter()
+    for e in examples:
+        if token_length(model, e) <= max_tokens:
+            kept.append(e)
+        else:
+            dropped[e["task"]] += 1
+    return kept, dropped
+
+
+def by_task(examples: list[dict]) -> dict[str, list[int]]:
+    """Each task's example indices."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e["task"], []).append(i)
+    return groups
+
+
+def draw(size: int, order: list[int], n: int, rng: random.Random,
+         tasks: dict[str, list[int]] | None = None) -> tuple[list, list]:
+    """The indices of a batch's ``n`` data examples (of ``size``), and what is left of the shuffled epoch ``order``.
+
+    Without ``tasks`` the examples are taken in a shuffled order, epoch after epoch. With ``tasks``
+    (``by_task``), each one's task is drawn uniformly, then one of its steps (with replacement).
+    """
+    if tasks:
+        names = sorted(tasks)
+        return [rng.choice(tasks[rng.choice(names)]) for _ in range(n)], order
+    while len(order) < n:
+        fresh = list(range(size))
+        rng.shuffle(fresh)
+        order = order + fresh
+    return order[:n], order[n:]
+
+
+def materialize(example: dict) -> list[dict]:
+    """The stored prompt with its image files loaded back as image parts (synthetic examples carry theirs)."""
+    if "messages" in example:
+        return example["messages"]
+    out = []
+    for m in example["prompt"]:
+        content = m["content"]
+        if isinstance(content, list):
+            content = [image_part(Image.open(Path(example["dir"]) / p["path"])) if p.get("type") == "image_file"
+                       else p for p in content]
+        out.append({**m, "content": content})
+    return out
+
+
+def collate(model, examples: list[dict]) -> dict:
+    """Encode each example (prompt + target) and right-pad them into one batch with labels."""
+    rows = [model.encode(materialize(e), [e["target"]]) for e in examples]
+    width = max(r["input_ids"].shape[1] for r in rows)
+    batch: dict = {}
+    for key in rows[0]:
+        if key in ("prompt_len",):
+            continue
+        values = [r[key] for r in rows]
+        if key in ("pixel_values", "image_grid_thw"):
+            batch[key] = torch.cat(values)
+        else:
+            pad = model.pad_id if key == "input_ids" else 0
+            batch[key] = torch.stack([torch.nn.functional.pad(v[0], (0, width - v.shape[1]), value=pad)
+                                      for v in values])
+    labels = batch["input_ids"].clone()
+    labels[~batch.pop("completion_mask").bool()] = -100
+    batch["labels"] = labels
+    return batch
+
+
+def token_length(model, example: dict) -> int:
+    return len(model.tokenizer(example["target"])["input_ids"]) + sum(
+        len(p.get("text", "")) for m in example["prompt"] for p in
+        (m["content"] if isinstance(m["content"], list) else [{"text": m["content"]}]))
+
+
 # -- model ---------------------------------------------------------------------------------------------------
 
 ACTION_TOKENS = (
