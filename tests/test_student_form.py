@@ -10,8 +10,8 @@ from agent.bench import BenchConfig, run_bench
 from core import actions as A
 from core.elements import element_line, field_labels, match_line
 from core.env import Element, Observation
-from models.constrain import listed_references
 from models import EMBEDDED_DIR
+from models.constrain import listed_references
 from models.student_form import listed_lines, student_action, student_thought
 
 

@@ -32,6 +32,7 @@ from agent.flags import Parser, add_fields
 from agent.trajectory import find_trajectories, read_trajectory
 from core.messages import image_part
 from envs.tasks import task_names
+from models import STUDENT_FORM
 from models.card import Card
 from models.hf import TransformersModel
 from models.tiny import build_tiny_qwen25vl
@@ -259,11 +260,9 @@ reply length and with it the decision latency."""
 def build_model(args: Args, directory: Path) -> None:
     info = build_tiny_qwen25vl(directory, hidden=args.hidden, layers=args.layers, heads=args.heads,
                                kv_heads=args.kv_heads, extra_tokens=ACTION_TOKENS, seed=args.seed)
-    # the prompt form of the data it learns from: the teachers' student form (models/__init__.py STUDENT_FORM)
-    (directory / "screenwise.json").write_text(json.dumps(
-        {"coord_space": "pixels", "prompt": "compact", "element_refs": True, "mark_matches": True,
-         "field_labels": True, "constrain_references": True, "copy_content": True, "constrain_quotes": True},
-        indent=1))
+    # the prompt form of the data it learns from (the teachers' student form), and the embedded model's constraints
+    card = STUDENT_FORM.replace(constrain_references=True, copy_content=True, constrain_quotes=True)
+    (directory / "screenwise.json").write_text(json.dumps(card.to_dict(), indent=1))
     print(f"built a tiny Qwen2.5-VL: {info['params']:,} parameters, {info['checkpoint_mb']:.1f} MB", flush=True)
 
 
